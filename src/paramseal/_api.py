@@ -1,0 +1,226 @@
+"""dump, dumps, load, loads, inspect: the load procedure of spec/format.md §7, step by step."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import platform
+from collections.abc import Mapping
+from typing import Any
+
+from . import _container, _io, _params
+from . import limits as _limits
+from ._header import Header, Section, Signature
+from ._schema import Decoder, Encoder
+from .errors import DecryptionError
+from .registry import Registry, default_registry
+
+__version__ = "0.1.0"
+
+
+def _producer() -> dict[str, str]:
+    import numpy
+    import scipy
+    import sklearn
+
+    return {
+        "numpy": numpy.__version__,
+        "paramseal": __version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+def _root_tag(root: Any) -> str:
+    if type(root) is dict:
+        return str(root["@"])
+    return {type(None): "nil", bool: "bool", int: "int", float: "float", str: "str",
+            bytes: "bytes", list: "list"}[type(root)]
+
+
+def _build(
+    obj: Any,
+    *,
+    annotations: Mapping[str, str] | None,
+    registry: Registry | None,
+) -> list[bytes | memoryview]:
+    encoder = Encoder(registry or default_registry())
+    root = encoder.encode(obj, "$")
+    tensor_index, params_chunks = _params.build(encoder.arrays)
+    schema = encoder.finish(root, tensor_index)
+
+    params_hash = hashlib.sha256()
+    params_length = 0
+    for chunk in params_chunks:
+        params_hash.update(chunk)
+        params_length += len(chunk) if isinstance(chunk, bytes) else chunk.nbytes
+    table = _container.section_table([
+        ("schema", len(schema), hashlib.sha256(schema).digest()),
+        ("params", params_length, params_hash.digest()),
+    ])
+    header = Header(
+        sections=tuple(Section(name, off, length, digest) for name, off, length, digest in table),
+        producer=_producer(),
+        root=_root_tag(root),
+        annotations=dict(annotations or {}),
+    )
+    head, _ = _container.layout(header)
+    padding = bytes(_container.align(len(schema)) - len(schema))
+    return [head, schema, padding, *params_chunks]
+
+
+def dump(
+    obj: Any,
+    file: _io.Source,
+    *,
+    annotations: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> None:
+    """Write ``obj`` to ``file`` (a path, written atomically, or a binary file object).
+
+    Raises :class:`~paramseal.errors.UnsupportedTypeError`, naming the type and its path in
+    the object, for anything the registry cannot write; nothing is ever pickled.
+    """
+    chunks = _build(obj, annotations=annotations, registry=registry)
+    _io.write_chunks(file, chunks)
+
+
+def dumps(
+    obj: Any,
+    *,
+    annotations: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+) -> bytes:
+    """Return the bytes :func:`dump` would write."""
+    out = io.BytesIO()
+    _io.write_chunks(out, _build(obj, annotations=annotations, registry=registry))
+    return out.getvalue()
+
+
+def load(
+    file: _io.Source,
+    *,
+    mmap: bool = True,
+    check_digests: bool = False,
+    limits: _limits.Limits | None = None,
+    registry: Registry | None = None,
+) -> Any:
+    """Read an object written by :func:`dump`.
+
+    With ``mmap=True`` (the default) arrays are read-only, zero-copy views of the file;
+    ``mmap=False`` copies the file into memory and gives writable arrays. ``check_digests``
+    also checks every section against the SHA-256 the header commits to.
+    """
+    limits = limits or _limits.DEFAULT
+    # (1) Read at most limits.max_file_bytes: map the file, or copy it.
+    buffer = _io.read_buffer(file, use_mmap=mmap, limits=limits)
+    return _load_buffer(buffer, check_digests=check_digests, limits=limits, registry=registry)
+
+
+def loads(
+    data: bytes | bytearray | memoryview,
+    *,
+    check_digests: bool = False,
+    limits: _limits.Limits | None = None,
+    registry: Registry | None = None,
+) -> Any:
+    """Read an object from bytes; arrays are views of ``data`` (read-only for ``bytes``)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("loads() takes bytes; use load() for paths and file objects")
+    return _load_buffer(
+        memoryview(data).cast("B"),
+        check_digests=check_digests,
+        limits=limits or _limits.DEFAULT,
+        registry=registry,
+    )
+
+
+def _load_buffer(
+    buffer: memoryview,
+    *,
+    check_digests: bool,
+    limits: _limits.Limits,
+    registry: Registry | None,
+) -> Any:
+    # (2) The container: prelude, header, signature block, section layout (§2, §3).
+    container = _container.parse(buffer, limits)
+    # (3) Signatures and trust policy (§3.4) come before anything below trusts a section;
+    #     without a policy, the signatures are not checked and the file is merely well formed.
+    if check_digests:
+        _container.check_digests(container)
+    # (4) Encrypted payloads (§3.5) are not supported by this version.
+    if container.header.encryption is not None:
+        raise DecryptionError("this file is encrypted; this paramseal cannot decrypt it")
+    # (5) The params section: tensor table and layout, no data read (§5).
+    params = _params.parse(container.sections["params"], limits)
+    # (6) The schema, rebuilt node by node through the registry (§4, §6).
+    decoder = Decoder(registry or default_registry(), params, limits)
+    return decoder.decode_root(container.sections["schema"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Inspection:
+    """What :func:`inspect` reports. Nothing in it is verified or rebuilt."""
+
+    format_version: str
+    header: Header
+    signatures: tuple[Signature, ...]
+    tree: Any
+    tensors: tuple[_params.TensorInfo, ...]
+    file_size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        h = self.header
+        return {
+            "format_version": self.format_version,
+            "file_size": self.file_size,
+            "root": h.root,
+            "producer": dict(h.producer),
+            "created": h.created,
+            "expires": h.expires,
+            "model": None if h.model is None else {"name": h.model[0], "seq": h.model[1]},
+            "encryption": h.encryption,
+            "annotations": dict(h.annotations),
+            "sections": [
+                {"name": s.name, "offset": s.offset, "length": s.length, "sha256": s.sha256.hex()}
+                for s in h.sections
+            ],
+            "signatures": [
+                {"alg": s.alg, "key_id": "sha256:" + s.kid.hex(), "status": "unverified"}
+                for s in self.signatures
+            ],
+            "tree": self.tree,
+            "tensors": [
+                {"index": i, "dtype": t.code, "shape": list(t.shape), "bytes": t.end - t.start}
+                for i, t in enumerate(self.tensors)
+            ],
+        }
+
+
+def inspect(file: _io.Source | bytes, *, limits: _limits.Limits | None = None) -> Inspection:
+    """Describe a file without rebuilding anything (and without importing scikit-learn)."""
+    from ._describe import describe_schema
+
+    limits = limits or _limits.DEFAULT
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        buffer = memoryview(file).cast("B")
+    else:
+        buffer = _io.read_buffer(file, use_mmap=True, limits=limits)
+    container = _container.parse(buffer, limits)
+    tree: Any = None
+    tensors: tuple[_params.TensorInfo, ...] = ()
+    if container.header.encryption is None:
+        params = _params.parse(container.sections["params"], limits)
+        tensors = params.tensors
+        tree = describe_schema(container.sections["schema"], tensors, limits)
+    major = _container.FORMAT_MAJOR
+    return Inspection(
+        format_version=f"{major}.{container.minor}",
+        header=container.header,
+        signatures=container.signatures,
+        tree=tree,
+        tensors=tensors,
+        file_size=len(buffer),
+    )

@@ -1,0 +1,411 @@
+"""Python builtins and numpy values (spec/format.md §6.1 to §6.3).
+
+Numeric, boolean, string, datetime and structured arrays go to the params section as tensors;
+object arrays stay in the schema as nodes. dtypes are described by a small closed grammar that
+is matched before numpy ever sees it: no object fields, no subarrays, no platform-dependent
+long double.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import types
+from typing import Any
+
+import numpy as np
+
+from . import _paths as P
+from .errors import SchemaError, UnsupportedTypeError
+from .registry import Entry, Registry
+
+_SIMPLE_DTYPE = re.compile(
+    r"\|b1|\|i1|\|u1|<[iuf][248]|<f2|<c(?:8|16)|<U[1-9]\d{0,5}|\|S[1-9]\d{0,5}"
+    r"|<[Mm]8(?:\[(?:Y|M|W|D|h|m|s|ms|us|ns|ps|fs|as)\])?"
+)
+_dtype_cache: dict[Any, np.dtype] = {}
+_MAX_FIELDS = 256
+_MAX_ITEMSIZE = 1 << 20
+
+
+def _fail(message: str, path: P.Path) -> SchemaError:
+    return SchemaError(message, path=P.render(path))
+
+
+def _unsupported(message: str, path: P.Path) -> UnsupportedTypeError:
+    return UnsupportedTypeError(message, path=P.render(path))
+
+
+# ---------------------------------------------------------------- dtypes (§6.2)
+
+def _le(dtype: np.dtype) -> np.dtype:
+    return dtype.newbyteorder("<") if dtype.byteorder == ">" else dtype
+
+
+def dtype_spec(dtype: np.dtype[Any], path: P.Path) -> Any:
+    """The schema form of a dtype: its little-endian ``str``, or a field list."""
+    if dtype.names is None:
+        dtype = _le(dtype)
+        if dtype.kind == "O":
+            return "|O"
+        if dtype.subdtype is not None or not _SIMPLE_DTYPE.fullmatch(dtype.str):
+            raise _unsupported(f"cannot write arrays of dtype {dtype!r}", path)
+        return dtype.str
+    fields = []
+    for name in dtype.names:
+        field_dtype, offset = dtype.fields[name][:2]  # type: ignore[index]
+        if field_dtype.names is not None or field_dtype.kind == "O":
+            raise _unsupported(f"cannot write structured dtype field {name!r}", path)
+        fields.append([name, dtype_spec(field_dtype, path), offset])
+    return {"fields": fields, "itemsize": dtype.itemsize}
+
+
+def parse_dtype(spec: Any, path: P.Path, *, allow_object: bool = False) -> np.dtype:
+    """The dtype a schema ``dtype`` field describes, checked against the grammar first."""
+    if type(spec) is str:
+        cached = _dtype_cache.get(spec)
+        if cached is not None:
+            if cached.kind == "O" and not allow_object:
+                raise _fail("object dtype is not allowed here", path)
+            return cached
+        if spec == "|O" or _SIMPLE_DTYPE.fullmatch(spec):
+            dtype = np.dtype(spec)
+            if dtype.str != spec and spec != "|O":
+                raise _fail(f"dtype {spec!r} is not in canonical form", path)
+            _dtype_cache[spec] = dtype
+            return parse_dtype(spec, path, allow_object=allow_object)
+        raise _fail(f"dtype {spec!r:.40} is not allowed", path)
+    if type(spec) is not dict or list(spec) != ["fields", "itemsize"]:
+        raise _fail("dtype must be a string or a map with keys fields, itemsize", path)
+    fields, itemsize = spec["fields"], spec["itemsize"]
+    if type(itemsize) is not int or not 0 < itemsize <= _MAX_ITEMSIZE:
+        raise _fail("structured itemsize out of range", path)
+    if type(fields) is not list or not 0 < len(fields) <= _MAX_FIELDS:
+        raise _fail(f"structured dtype needs 1 to {_MAX_FIELDS} fields", path)
+    names, formats, offsets = [], [], []
+    end_of_previous = 0
+    for field in fields:
+        if type(field) is not list or len(field) != 3:
+            raise _fail("a structured field is [name, dtype, offset]", path)
+        name, fmt, offset = field
+        if type(name) is not str or not name or len(name) > 256 or name in names:
+            raise _fail(f"bad or repeated field name {name!r:.40}", path)
+        field_dtype = parse_dtype(fmt, path)  # simple dtypes only: fmt must be a string
+        if type(fmt) is not str:
+            raise _fail("nested structured dtypes are not allowed", path)
+        if type(offset) is not int or offset < end_of_previous:
+            raise _fail("structured fields must be in increasing, non-overlapping order", path)
+        end_of_previous = offset + field_dtype.itemsize
+        if end_of_previous > itemsize:
+            raise _fail("structured field runs past itemsize", path)
+        names.append(name)
+        formats.append(field_dtype)
+        offsets.append(offset)
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": itemsize})
+
+
+# ---------------------------------------------------------------- arrays (§6.2)
+
+def _shape(value: Any, limit: int, path: P.Path) -> tuple[int, ...]:
+    if type(value) is not list or len(value) > limit:
+        raise _fail(f"shape must be a list of at most {limit} sizes", path)
+    for dim in value:
+        if type(dim) is not int or not 0 <= dim < 2**62:
+            raise _fail("shape must hold non-negative integers", path)
+    return tuple(value)
+
+
+def encode_ndarray(array: np.ndarray, enc: Any, path: P.Path) -> dict[str, Any]:
+    spec = dtype_spec(array.dtype, path)
+    if spec == "|O":
+        items = [enc.encode(x, (path, f"[{i}]")) for i, x in enumerate(array.ravel(order="C"))]
+        return {"dtype": spec, "items": items, "shape": list(array.shape)}
+    dtype = array.dtype.newbyteorder("<")
+    # safetensors #825: non-contiguous arrays must be copied into C order before writing.
+    normalized = np.ascontiguousarray(array, dtype=dtype)
+    node = {"dtype": spec, "shape": list(array.shape), "tensor": enc.add_array(normalized)}
+    enc.array_node(node)
+    return node
+
+
+def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
+    dtype = parse_dtype(node["dtype"], path, allow_object=True)
+    shape = _shape(node["shape"], dec.limits.max_ndim, path)
+    if dtype.kind == "O":
+        if "tensor" in node or "items" not in node:
+            raise _fail("object arrays carry items, not a tensor", path)
+        items = node["items"]
+        if type(items) is not list:
+            raise _fail("items must be an array", path)
+        count = 1
+        for dim in shape:
+            count *= dim
+        if count != len(items):
+            raise _fail(f"{len(items)} items for shape {list(shape)}", path)
+        values = dec.decode(items, (path, ".items"), P.depth(path))
+        result = np.empty(count, dtype=object)
+        for i, value in enumerate(values):
+            result[i] = value
+        return result.reshape(shape)
+    if "items" in node or "tensor" not in node:
+        raise _fail("arrays of this dtype carry a tensor, not items", path)
+    return dec.tensor(node["tensor"], dtype, shape, path)
+
+
+# ---------------------------------------------------------------- numpy scalars and dtypes
+
+_SCALAR_TYPES = (
+    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+    np.float16, np.float32, np.float64, np.complex64, np.complex128, np.str_, np.bytes_,
+    np.datetime64, np.timedelta64,
+)
+
+
+def encode_scalar(value: Any, enc: Any, path: P.Path) -> dict[str, Any]:
+    array = np.asarray(value)
+    spec = dtype_spec(array.dtype, path)
+    return {"data": _le_bytes(array), "dtype": spec}
+
+
+def _le_bytes(array: np.ndarray) -> bytes:
+    return np.ascontiguousarray(array, dtype=_le(array.dtype)).tobytes()
+
+
+def decode_scalar(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
+    dtype = parse_dtype(node["dtype"], path)
+    data = node["data"]
+    if dtype.names is not None:
+        raise _fail("structured scalars are not supported", path)
+    if type(data) is not bytes or len(data) != dtype.itemsize:
+        raise _fail(f"scalar data must be {dtype.itemsize} bytes", path)
+    return np.frombuffer(data, dtype=dtype)[0]
+
+
+def encode_dtype(value: np.dtype, enc: Any, path: P.Path) -> dict[str, Any]:
+    return {"dtype": dtype_spec(value, path)}
+
+
+def decode_dtype(node: dict[str, Any], dec: Any, path: P.Path) -> np.dtype:
+    return parse_dtype(node["dtype"], path, allow_object=True)
+
+
+# ---------------------------------------------------------------- classes and functions as values
+
+def _type_table() -> dict[str, Any]:
+    table: dict[str, Any] = {f"numpy.{t.__name__}": t for t in _SCALAR_TYPES}
+    table.update({"numpy.object_": np.object_, "builtins.float": float, "builtins.int": int,
+                  "builtins.bool": bool, "builtins.str": str, "builtins.complex": complex,
+                  "builtins.object": object})
+    return table
+
+
+def _function_table() -> dict[str, Any]:
+    from sklearn import feature_selection as fs
+
+    table: dict[str, Any] = {
+        f"numpy.{name}": getattr(np, name)
+        for name in ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "square", "abs",
+                     "absolute", "negative", "reciprocal", "sin", "cos", "tanh", "arcsinh",
+                     "sinh", "cbrt", "sign", "mean", "median", "max", "min", "sum", "std")
+    }
+    for name in ("f_classif", "f_regression", "chi2", "mutual_info_classif",
+                 "mutual_info_regression", "r_regression"):
+        table[f"sklearn.feature_selection.{name}"] = getattr(fs, name)
+    return table
+
+
+TYPE_TABLE = _type_table()
+_TYPE_NAMES = {id(v): k for k, v in TYPE_TABLE.items()}
+_FUNCTIONS: dict[str, Any] = {}
+_FUNCTION_NAMES: dict[int, str] = {}
+
+
+def _functions() -> tuple[dict[str, Any], dict[int, str]]:
+    if not _FUNCTIONS:
+        table = _function_table()
+        _FUNCTION_NAMES.update({id(v): k for k, v in table.items()})
+        _FUNCTIONS.update(table)
+    return _FUNCTIONS, _FUNCTION_NAMES
+
+
+def encode_type(value: type, enc: Any, path: P.Path) -> dict[str, Any]:
+    name = _TYPE_NAMES.get(id(value))
+    if name is None:
+        raise _unsupported(f"cannot write the class {value!r} as a value", path)
+    return {"name": name}
+
+
+def decode_type(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
+    name = node["name"]
+    if type(name) is not str or name not in TYPE_TABLE:
+        raise UnsupportedTypeError(f"class {name!r:.80} is not allowed", path=P.render(path))
+    return TYPE_TABLE[name]
+
+
+def encode_function(value: Any, enc: Any, path: P.Path) -> dict[str, Any]:
+    name = _functions()[1].get(id(value))
+    if name is None:
+        raise _unsupported(
+            f"cannot write the callable {getattr(value, '__qualname__', value)!r}: only the "
+            "named functions of the allowlist can be written",
+            path,
+        )
+    return {"name": name}
+
+
+def decode_function(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
+    name = node["name"]
+    table = _functions()[0]
+    if type(name) is not str or name not in table:
+        raise UnsupportedTypeError(f"function {name!r:.80} is not allowed", path=P.render(path))
+    return table[name]
+
+
+# ---------------------------------------------------------------- containers and small values
+
+def _items(node: dict[str, Any], key: str, dec: Any, path: P.Path) -> list[Any]:
+    items = node[key]
+    if type(items) is not list:
+        raise _fail(f"{key} must be an array", path)
+    result = dec.decode(items, (path, f".{key}"), P.depth(path))
+    return result if result is not items else list(items)
+
+
+def encode_tuple(value: tuple, enc: Any, path: P.Path) -> dict[str, Any]:
+    return {"items": [enc.encode(x, (path, f"[{i}]")) for i, x in enumerate(value)]}
+
+
+def decode_tuple(node: dict[str, Any], dec: Any, path: P.Path) -> tuple:
+    return tuple(_items(node, "items", dec, path))
+
+
+def encode_dict(value: dict, enc: Any, path: P.Path) -> dict[str, Any]:
+    keys = []
+    values = []
+    for key, item in value.items():
+        keys.append(enc.encode(key, (path, f"[{key!r:.40}]")))
+        values.append(enc.encode(item, (path, f"[{key!r:.40}]")))
+    return {"keys": keys, "values": values}
+
+
+def decode_dict(node: dict[str, Any], dec: Any, path: P.Path) -> dict:
+    keys = _items(node, "keys", dec, path)
+    values = _items(node, "values", dec, path)
+    if len(keys) != len(values):
+        raise _fail("dict keys and values differ in length", path)
+    try:
+        result = dict(zip(keys, values, strict=True))
+    except TypeError as exc:
+        raise _fail("dict key is not hashable", path) from exc
+    if len(result) != len(keys):
+        raise _fail("dict has a repeated key", path)
+    return result
+
+
+def _set_items(value: Any, enc: Any, path: P.Path) -> dict[str, Any]:
+    from . import _canonical
+
+    encoded = [enc.encode(x, (path, "{item}")) for x in value]
+    return {"items": sorted(encoded, key=_canonical.encode)}
+
+
+def _decode_set_items(node: dict[str, Any], dec: Any, path: P.Path) -> list[Any]:
+    from . import _canonical
+
+    raw = node["items"]
+    if type(raw) is not list:
+        raise _fail("items must be an array", path)
+    encoded = [_canonical.encode(x) for x in raw]
+    if any(a >= b for a, b in itertools.pairwise(encoded)):
+        raise _fail("set items must be in canonical order, without repeats", path)
+    items = _items(node, "items", dec, path)
+    try:
+        if len(set(items)) != len(items):
+            raise _fail("set has a repeated item", path)
+    except TypeError as exc:
+        raise _fail("set item is not hashable", path) from exc
+    return items
+
+
+def decode_set(node: dict[str, Any], dec: Any, path: P.Path) -> set:
+    return set(_decode_set_items(node, dec, path))
+
+
+def decode_frozenset(node: dict[str, Any], dec: Any, path: P.Path) -> frozenset:
+    return frozenset(_decode_set_items(node, dec, path))
+
+
+def encode_bigint(value: int, enc: Any, path: P.Path) -> dict[str, Any]:
+    return {"digits": str(value)}
+
+
+_DIGITS = re.compile(r"-?[1-9][0-9]*")
+
+
+def decode_bigint(node: dict[str, Any], dec: Any, path: P.Path) -> int:
+    digits = node["digits"]
+    if type(digits) is not str or len(digits) > dec.limits.max_bigint_digits + 1:
+        raise _fail("integer digits missing or too long", path)
+    if not _DIGITS.fullmatch(digits):
+        raise _fail("integer digits are not canonical decimal", path)
+    value = int(digits)
+    if -(2**63) <= value < 2**64:
+        raise _fail("integers in the 64-bit range are written as msgpack integers", path)
+    return value
+
+
+def encode_complex(value: complex, enc: Any, path: P.Path) -> dict[str, Any]:
+    return {"imag": value.imag, "real": value.real}
+
+
+def decode_complex(node: dict[str, Any], dec: Any, path: P.Path) -> complex:
+    real, imag = node["real"], node["imag"]
+    if type(real) is not float or type(imag) is not float:
+        raise _fail("complex parts must be floats", path)
+    return complex(real, imag)
+
+
+def encode_slice(value: slice, enc: Any, path: P.Path) -> dict[str, Any]:
+    parts = (value.start, value.step, value.stop)
+    if any(p is not None and type(p) is not int for p in parts):
+        raise _unsupported("slices may hold only int or None", path)
+    return {"start": value.start, "step": value.step, "stop": value.stop}
+
+
+def decode_slice(node: dict[str, Any], dec: Any, path: P.Path) -> slice:
+    parts = (node["start"], node["stop"], node["step"])
+    if any(p is not None and type(p) is not int for p in parts):
+        raise _fail("slice bounds must be integers or nil", path)
+    return slice(*parts)
+
+
+def register(registry: Registry) -> None:
+    def add(tag: str, cls: type, encode: Any, decode: Any, *fields: str,
+            optional: tuple[str, ...] = ()) -> None:
+        registry.add(Entry(tag, cls, encode, decode, frozenset(fields), frozenset(optional)))
+
+    add("tuple", tuple, encode_tuple, decode_tuple, "items")
+    add("dict", dict, encode_dict, decode_dict, "keys", "values")
+    add("set", set, _set_items, decode_set, "items")
+    add("frozenset", frozenset, _set_items, decode_frozenset, "items")
+    add("int", int, encode_bigint, decode_bigint, "digits")
+    add("complex", complex, encode_complex, decode_complex, "imag", "real")
+    add("slice", slice, encode_slice, decode_slice, "start", "step", "stop")
+    add("ndarray", np.ndarray, encode_ndarray, decode_ndarray, "dtype", "shape",
+        optional=("items", "tensor"))
+    registry.alias(np.memmap, "ndarray")
+    add("scalar", np.float64, encode_scalar, decode_scalar, "data", "dtype")
+    for scalar_type in _SCALAR_TYPES:
+        if scalar_type is not np.float64:
+            registry.alias(scalar_type, "scalar")
+    add("dtype", type(np.dtype("f8")), encode_dtype, decode_dtype, "dtype")
+    for example in ("b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "c8",
+                    "c16", "U1", "S1", "M8[ns]", "m8[ns]", "O", [("a", "f8")]):
+        dtype_class = type(np.dtype(example))
+        if dtype_class not in registry.by_type:
+            registry.alias(dtype_class, "dtype")
+    add("type", type, encode_type, decode_type, "name")
+    add("function", types.FunctionType, encode_function, decode_function, "name")
+    for function_type in {type(np.log1p), type(np.mean), types.BuiltinFunctionType}:
+        if function_type not in registry.by_type:
+            registry.alias(function_type, "function")

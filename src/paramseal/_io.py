@@ -1,0 +1,105 @@
+"""Getting a whole file into memory, and writing one atomically (spec/format.md §7.1, §7.8).
+
+Reads are bounded before anything is allocated. Large files are memory-mapped read-only, so
+arrays are zero-copy views; ``mmap=False`` copies the file into a private, writable buffer.
+Writes to a path go to a temporary file in the same folder, are flushed to disk, then renamed
+over the target, so a crash leaves either the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap as _mmap
+import os
+import tempfile
+from collections.abc import Iterable
+from typing import IO, Any
+
+from . import limits as _limits
+from .errors import ContainerError
+
+#: Below this size a read is cheaper than a mapping.
+MMAP_THRESHOLD = 1 << 20
+
+Source = str | os.PathLike[str] | IO[bytes]
+
+
+def read_buffer(source: Any, *, use_mmap: bool, limits: _limits.Limits) -> memoryview:
+    """The whole file as a memoryview: mapped, read into bytes, or copied into a bytearray."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            _limits.check("file size", size, limits.max_file_bytes)
+            if use_mmap and size >= MMAP_THRESHOLD:
+                return memoryview(_mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_READ))
+            return _read_exactly(f, size, writable=not use_mmap)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raise TypeError("use paramseal.loads() for bytes; load() takes a path or a binary file")
+    read = getattr(source, "read", None)
+    if read is None:
+        raise TypeError("load() takes a path or a file object opened in binary mode")
+    data = read(limits.max_file_bytes + 1)
+    if isinstance(data, str):
+        raise TypeError("file must be opened in binary mode, e.g. open(path, 'rb')")
+    _limits.check("file size", len(data), limits.max_file_bytes)
+    return memoryview(bytearray(data) if not use_mmap else bytes(data))
+
+
+def _read_exactly(f: IO[bytes], size: int, *, writable: bool) -> memoryview:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    done = 0
+    while done < size:
+        n = f.readinto(view[done:])  # type: ignore[attr-defined]
+        if not n:
+            raise ContainerError("file shrank while it was being read", offset=done)
+        done += n
+    return view if writable else view.toreadonly()
+
+
+def write_chunks(target: Any, chunks: Iterable[bytes | memoryview]) -> None:
+    """Write ``chunks`` to a path (atomically) or to a binary file object (in order)."""
+    if not isinstance(target, (str, os.PathLike)):
+        write = getattr(target, "write", None)
+        if write is None:
+            raise TypeError("dump() takes a path or a file object opened in binary mode")
+        for chunk in chunks:
+            write(chunk)
+        return
+    path = os.fspath(target)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".paramseal-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(folder)
+
+
+def _mode_for(path: str) -> int:
+    """Keep the mode of the file being replaced; a new file is 0644 (mkstemp makes 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        return 0o644
+
+
+def _fsync_folder(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,182 @@
+"""The params section: a byte-exact safetensors file (spec/format.md §5).
+
+    offset  size  field
+    0       8     N, u64 LE
+    8       N     JSON header, padded with spaces so that 8 + N is a multiple of 64
+    8+N     ...   tensor data, back to back, no holes, nothing after the last tensor
+
+The JSON header is canonical: compact separators, ASCII only, one entry per tensor named by its
+decimal index "0", "1", ... in data order, keys of an entry in the order dtype, shape,
+data_offsets, no ``__metadata__``. Tensors are ordered by alignment (8, 4, 2, 1 bytes), then by
+index, so every tensor is naturally aligned once the section is 64-aligned. Any safetensors
+reader can read the section on its own; this reader is stricter and zero-copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import limits as _limits
+from .errors import ArrayError
+
+#: numpy dtype (little-endian or byte-order free) -> safetensors dtype code.
+NATIVE_CODES: dict[str, str] = {
+    "|b1": "BOOL",
+    "|u1": "U8",
+    "|i1": "I8",
+    "<u2": "U16",
+    "<i2": "I16",
+    "<f2": "F16",
+    "<u4": "U32",
+    "<i4": "I32",
+    "<f4": "F32",
+    "<u8": "U64",
+    "<i8": "I64",
+    "<f8": "F64",
+}
+_CODE_SIZE = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2,
+              "U32": 4, "I32": 4, "F32": 4, "U64": 8, "I64": 8, "F64": 8}
+_ENTRY_KEYS = ("dtype", "shape", "data_offsets")
+_U64 = struct.Struct("<Q")
+
+
+def alignment_key(nbytes: int) -> int:
+    """The ordering key of §5.2: the largest of 8, 4, 2, 1 that divides a tensor's length.
+
+    Tensors are stored in non-increasing key order, so each one starts at a multiple of its
+    key, which is a multiple of its item size: every tensor is naturally aligned.
+    """
+    for candidate in (8, 4, 2):
+        if nbytes % candidate == 0:
+            return candidate
+    return 1
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TensorInfo:
+    code: str
+    shape: tuple[int, ...]
+    start: int
+    end: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Params:
+    """Parsed params section: the tensor table and the data buffer it indexes."""
+
+    tensors: tuple[TensorInfo, ...]
+    data: memoryview
+
+
+def _json_header(entries: Sequence[TensorInfo]) -> bytes:
+    body = {
+        str(i): {"dtype": t.code, "shape": list(t.shape), "data_offsets": [t.start, t.end]}
+        for i, t in enumerate(entries)
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _pad(json_bytes: bytes) -> bytes:
+    total = 8 + len(json_bytes)
+    padded = (total + 63) // 64 * 64
+    return json_bytes + b" " * (padded - total)
+
+
+def build(arrays: Sequence[np.ndarray]) -> tuple[list[int], list[bytes | memoryview]]:
+    """Lay out ``arrays`` (C-contiguous, little-endian) as a params section.
+
+    Returns, for each array in the given order, its tensor index, and the section as a list
+    of byte chunks (written back to back; nothing is concatenated in memory).
+    """
+    order = sorted(range(len(arrays)), key=lambda i: (-alignment_key(arrays[i].nbytes), i))
+    index_of = [0] * len(arrays)
+    entries = []
+    chunks: list[bytes | memoryview] = []
+    offset = 0
+    for tensor_index, array_index in enumerate(order):
+        array = arrays[array_index]
+        index_of[array_index] = tensor_index
+        code = NATIVE_CODES.get(array.dtype.str)
+        shape: tuple[int, ...] = array.shape if code else (array.nbytes,)
+        entries.append(TensorInfo(code or "U8", shape, offset, offset + array.nbytes))
+        offset += array.nbytes
+        if array.nbytes:
+            chunks.append(memoryview(array.data).cast("B"))
+    header = _pad(_json_header(entries))
+    return index_of, [_U64.pack(len(header)), header, *chunks]
+
+
+def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Params:
+    """Validate the params section's header and layout; no tensor data is read or copied."""
+    size = len(section)
+    if size < 8:
+        raise ArrayError(f"params section is {size} bytes, shorter than its 8-byte length")
+    (n,) = _U64.unpack_from(section, 0)
+    _limits.check("params header length", n, limits.max_params_header_bytes)
+    if 8 + n > size:
+        raise ArrayError(f"params header length {n} runs past the section ({size} bytes)")
+    if (8 + n) % 64:
+        raise ArrayError("params header is not padded to a 64-byte boundary")
+    raw = bytes(section[8:8 + n])
+    text = raw.rstrip(b" ")
+    if not text.startswith(b"{"):
+        raise ArrayError("params header must be a JSON object starting with '{'")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ArrayError(f"params header is not valid JSON ({type(exc).__name__})") from exc
+    if type(body) is not dict:
+        raise ArrayError("params header must be a JSON object")
+    _limits.check("tensor count", len(body), limits.max_tensors)
+
+    data = section[8 + n:]
+    tensors = []
+    offset = 0
+    previous_alignment = 8
+    for i, (name, entry) in enumerate(body.items()):
+        where = f"in params tensor {name!r:.20}"
+        if name != str(i):
+            raise ArrayError(f"tensor {i} is named {name!r:.20}, expected {str(i)!r}")
+        if type(entry) is not dict or tuple(entry) != _ENTRY_KEYS:
+            raise ArrayError(f"entry must have exactly the keys {list(_ENTRY_KEYS)} {where}")
+        code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        itemsize = _CODE_SIZE.get(code) if type(code) is str else None
+        if itemsize is None:
+            raise ArrayError(f"dtype {code!r:.20} is not allowed {where}")
+        if type(shape) is not list or len(shape) > limits.max_ndim:
+            raise ArrayError(f"shape must be a list of at most {limits.max_ndim} sizes {where}")
+        count = 1
+        for dim in shape:
+            if type(dim) is not int or dim < 0:
+                raise ArrayError(f"shape must hold non-negative integers {where}")
+            count *= dim
+        if (
+            type(offsets) is not list
+            or len(offsets) != 2
+            or any(type(o) is not int for o in offsets)
+        ):
+            raise ArrayError(f"data_offsets must be two integers {where}")
+        start, end = offsets
+        if start != offset:
+            raise ArrayError(f"data starts at {start}, expected {offset} (no holes) {where}")
+        if end - start != count * itemsize:
+            raise ArrayError(f"data length {end - start} != {count} x {itemsize} bytes {where}")
+        if end > len(data):
+            raise ArrayError(f"data ends at {end}, past the section {where}")
+        # §5.2: alignment never increases along the data, so every tensor is aligned.
+        key = alignment_key(end - start)
+        if key > previous_alignment:
+            raise ArrayError(f"tensor is out of alignment order {where}")
+        previous_alignment = key
+        tensors.append(TensorInfo(code, tuple(shape), start, end))
+        offset = end
+    if offset != len(data):
+        raise ArrayError(f"{len(data) - offset} bytes of params data belong to no tensor")
+    if _pad(_json_header(tensors)) != raw:
+        raise ArrayError("params header is not in canonical form")
+    return Params(tensors=tuple(tensors), data=data)

@@ -1,0 +1,293 @@
+"""The schema: a tree of nodes that describes the object graph (spec/format.md §4).
+
+Plain values are themselves: nil, bool, int (64-bit), float (float64), str, bin, and arrays of
+nodes (Python lists). Every other value is a map whose ``@`` key names its registry entry; the
+other keys are that entry's fields, in canonical order. A node that is referenced again carries
+``id``; later occurrences are ``{"@": "ref", "id": k}``. Ids are numbered 0, 1, ... in the
+order of their first reference. A list that is shared is written ``{"@": "list", "id": k,
+"items": [...]}``. There is no node that imports, looks up an attribute, or calls anything.
+
+The :class:`Encoder` turns objects into nodes and collects arrays for the params section; the
+:class:`Decoder` walks nodes depth-first and asks the registry to rebuild each one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from . import _canonical
+from . import _paths as P
+from . import limits as _limits
+from ._params import NATIVE_CODES, Params, alignment_key
+from .errors import ArrayError, SchemaError, UnsupportedTypeError
+from .registry import Registry
+
+SCHEMA_VERSION = 1
+_SCALARS = (type(None), bool, str, float, bytes)
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+_IN_PROGRESS = object()
+
+
+@dataclasses.dataclass(slots=True)
+class _Memo:
+    node: Any  # the node dict, or the list for a list
+    obj: Any  # kept alive so that its id() is not reused while encoding
+    done: bool = False
+    id: int | None = None
+    holder: list[Any] | None = None  # a shared list's wrapper node, once it has one
+
+
+class Encoder:
+    """Turns an object graph into schema nodes and a list of arrays (§4, §5)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.arrays: list[np.ndarray] = []
+        self._array_nodes: list[dict[str, Any]] = []
+        self._memo: dict[int, _Memo] = {}
+        self._next_id = 0
+        self._shared_lists: list[_Memo] = []
+
+    def encode(self, obj: Any, path: P.Path) -> Any:
+        t = type(obj)
+        if t in _SCALARS:
+            return obj
+        if t is int:
+            if _INT64_MIN <= obj <= _UINT64_MAX:
+                return obj
+            return {"@": "int", "digits": str(obj)}
+        key = id(obj)
+        memo = self._memo.get(key)
+        if memo is not None:
+            return self._reference(memo, path)
+        if t is list:
+            items: list[Any] = []
+            memo = self._memo[key] = _Memo(items, obj)
+            items.extend(self.encode(x, (path, f"[{i}]")) for i, x in enumerate(obj))
+            memo.done = True
+            return items
+        entry = self.registry.by_type.get(t)
+        if entry is None:
+            raise UnsupportedTypeError(
+                f"cannot write an object of type {t.__module__}.{t.__qualname__}; "
+                "paramseal writes only allowlisted types and never falls back to pickle",
+                path=P.render(path),
+            )
+        node: dict[str, Any] = {"@": entry.tag}
+        memo = self._memo[key] = _Memo(node, obj)
+        node.update(entry.encode(obj, self, path))
+        memo.done = True
+        return node
+
+    def _reference(self, memo: _Memo, path: P.Path) -> dict[str, Any]:
+        if not memo.done:
+            raise UnsupportedTypeError(
+                "reference cycle: this object contains itself", path=P.render(path)
+            )
+        if memo.id is None:
+            memo.id = self._next_id
+            self._next_id += 1
+            if type(memo.node) is list:
+                self._shared_lists.append(memo)
+            else:
+                memo.node["id"] = memo.id
+                ordered = _canonical.sorted_map(memo.node)
+                memo.node.clear()
+                memo.node.update(ordered)
+        return {"@": "ref", "id": memo.id}
+
+    def add_array(self, array: np.ndarray) -> int:
+        """Queue a C-contiguous little-endian array for the params section; its position."""
+        self.arrays.append(array)
+        return len(self.arrays) - 1
+
+    def array_node(self, node: dict[str, Any]) -> None:
+        """Remember a node whose ``tensor`` field holds a position from :meth:`add_array`."""
+        self._array_nodes.append(node)
+
+    def finish(self, root: Any, tensor_index: list[int]) -> bytes:
+        """Renumber tensors as laid out in the params section and encode the schema."""
+        for node in self._array_nodes:
+            node["tensor"] = tensor_index[node["tensor"]]
+        if self._shared_lists:
+            root = _wrap_shared_lists(root, {id(m.node): m for m in self._shared_lists})
+        return _canonical.encode({"root": root, "version": SCHEMA_VERSION})
+
+
+def _wrap_shared_lists(node: Any, shared: dict[int, _Memo]) -> Any:
+    """Rare path: give shared lists their ``{"@": "list"}`` form (first occurrence only)."""
+    if type(node) is list:
+        items = [_wrap_shared_lists(x, shared) for x in node]
+        memo = shared.pop(id(node), None)
+        if memo is not None:
+            return {"@": "list", "id": memo.id, "items": items}
+        return items
+    if type(node) is dict:
+        for key, value in node.items():
+            if type(value) in (list, dict):
+                node[key] = _wrap_shared_lists(value, shared)
+    return node
+
+
+class Decoder:
+    """Rebuilds objects from schema nodes through the registry (§4.4)."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        params: Params,
+        limits: _limits.Limits = _limits.DEFAULT,
+    ) -> None:
+        self.registry = registry
+        self.params = params
+        self.limits = limits
+        self._objects: dict[int, Any] = {}
+        self._referenced = 0
+        self._tensor_used = bytearray(len(params.tensors))
+        self._last_by_key: dict[int, int] = {}
+        self._nodes = 0
+
+    def decode_root(self, schema: memoryview) -> Any:
+        _limits.check("schema size", len(schema), self.limits.max_schema_bytes)
+        top = _canonical.decode(schema, what="schema")
+        if type(top) is not dict or list(top) != ["root", "version"]:
+            raise SchemaError("schema must be a map with exactly the keys root, version")
+        if top["version"] != SCHEMA_VERSION:
+            raise SchemaError(f"unknown schema version {top['version']!r:.20}", path="$.version")
+        obj = self.decode(top["root"], P.ROOT, 0)
+        if len(self._objects) != self._referenced:
+            raise SchemaError("a node has an id that is never referenced")
+        if self._tensor_used.count(1) != len(self._tensor_used):
+            missing = self._tensor_used.index(0)
+            raise ArrayError(f"params tensor {missing} is not referenced by the schema")
+        return obj
+
+    def decode(self, node: Any, path: P.Path, depth: int) -> Any:
+        t = type(node)
+        if t is dict:
+            return self._decode_map(node, path, depth)
+        if t is list:
+            if depth >= self.limits.max_schema_depth:
+                raise SchemaError("schema nests too deeply", path=P.render(path))
+            for x in node:
+                if type(x) in (dict, list):
+                    break
+            else:
+                return node  # a list of plain values is its own value
+            return [self.decode(x, (path, f"[{i}]"), depth + 1) for i, x in enumerate(node)]
+        return node
+
+    def field(self, node: dict[str, Any], key: str, path: P.Path) -> Any:
+        """Decode the field ``key`` of a node, one level below it."""
+        return self.decode(node[key], (path, f".{key}"), P.depth(path) + 1)
+
+    def _decode_map(self, node: dict[str, Any], path: P.Path, depth: int) -> Any:
+        if depth >= self.limits.max_schema_depth:
+            raise SchemaError("schema nests too deeply", path=P.render(path))
+        self._nodes += 1
+        if self._nodes > self.limits.max_schema_nodes:
+            raise SchemaError("too many schema nodes", path=P.render(path))
+        tag = node.get("@")
+        if type(tag) is not str:
+            raise SchemaError("map node without a string '@' tag", path=P.render(path))
+        keys = list(node)
+        if keys != sorted(keys):  # "@" sorts first; all node keys are ASCII
+            _canonical.check_sorted_keys(node, P.render(path))
+        if tag == "ref":
+            return self._resolve(node, path)
+        if tag == "list":
+            return self._shared_list(node, path, depth)
+        entry = self.registry.by_tag.get(tag)
+        if entry is None:
+            raise UnsupportedTypeError(
+                f"type tag {tag!r:.80} is not in this registry", path=P.render(path)
+            )
+        have = node.keys() - {"@", "id"}
+        if have != entry.fields and not (
+            entry.fields <= have and have <= entry.fields | entry.optional
+        ):
+            missing = sorted(entry.fields - have)
+            extra = sorted(have - entry.fields - entry.optional)
+            raise SchemaError(
+                f"{tag} node: missing fields {missing}, unknown fields {extra}",
+                path=P.render(path),
+            )
+        node_id = node.get("id", _IN_PROGRESS)
+        if node_id is not _IN_PROGRESS:
+            self._claim_id(node_id, path)
+            self._objects[node_id] = _IN_PROGRESS
+        obj = entry.decode(node, self, path)
+        if node_id is not _IN_PROGRESS:
+            self._objects[node_id] = obj
+        return obj
+
+    def _claim_id(self, node_id: Any, path: P.Path) -> None:
+        if type(node_id) is not int or node_id < 0:
+            raise SchemaError("id must be a non-negative integer", path=P.render(path))
+        if node_id in self._objects:
+            raise SchemaError(f"id {node_id} is defined twice", path=P.render(path))
+
+    def _resolve(self, node: dict[str, Any], path: P.Path) -> Any:
+        if list(node) != ["@", "id"]:
+            raise SchemaError("ref node must have exactly the keys @, id", path=P.render(path))
+        node_id = node["id"]
+        if type(node_id) is not int or node_id not in self._objects:
+            raise SchemaError(f"ref to undefined id {node_id!r:.20}", path=P.render(path))
+        obj = self._objects[node_id]
+        if obj is _IN_PROGRESS:
+            raise SchemaError("reference cycle", path=P.render(path))
+        if node_id > self._referenced:
+            raise SchemaError("ids are not numbered in order of first reference",
+                              path=P.render(path))
+        if node_id == self._referenced:
+            self._referenced += 1
+        return obj
+
+    def _shared_list(self, node: dict[str, Any], path: P.Path, depth: int) -> list[Any]:
+        if list(node) != ["@", "id", "items"] or type(node["items"]) is not list:
+            raise SchemaError("list node must have exactly @, id, items (an array)",
+                              path=P.render(path))
+        node_id = node["id"]
+        self._claim_id(node_id, path)
+        self._objects[node_id] = _IN_PROGRESS
+        items = self.decode(node["items"], path, depth + 1)
+        result = items if items is not node["items"] else list(items)
+        self._objects[node_id] = result
+        return result
+
+    def tensor(self, index: Any, dtype: np.dtype, shape: tuple[int, ...], path: P.Path) -> Any:
+        """A zero-copy view of params tensor ``index``, checked against the schema's claim."""
+        tensors = self.params.tensors
+        if type(index) is not int or not 0 <= index < len(tensors):
+            raise ArrayError(f"tensor index {index!r:.20} out of range at {P.render(path)}")
+        if self._tensor_used[index]:
+            raise ArrayError(f"tensor {index} is used twice (use a ref) at {P.render(path)}")
+        self._tensor_used[index] = 1
+        info = tensors[index]
+        key = alignment_key(info.end - info.start)
+        if self._last_by_key.get(key, -1) > index:
+            raise ArrayError(f"tensors are not in canonical order at {P.render(path)}")
+        self._last_by_key[key] = index
+        count = 1
+        for dim in shape:
+            count *= dim
+        if count * dtype.itemsize != info.end - info.start:
+            raise ArrayError(
+                f"tensor {index} holds {info.end - info.start} bytes, but dtype {dtype.str} "
+                f"and shape {list(shape)} need {count * dtype.itemsize} at {P.render(path)}"
+            )
+        native = NATIVE_CODES.get(dtype.str)
+        expected = (native, shape) if native else ("U8", (count * dtype.itemsize,))
+        if (info.code, info.shape) != expected:
+            raise ArrayError(
+                f"tensor {index} is {info.code}{list(info.shape)}, but the schema says "
+                f"{dtype.str}{list(shape)} at {P.render(path)}"
+            )
+        if count == 0:
+            return np.empty(shape, dtype=dtype)
+        array = np.frombuffer(self.params.data, dtype=dtype, count=count, offset=info.start)
+        return array.reshape(shape)

@@ -1,0 +1,105 @@
+"""The ``paramseal`` command. The only module that prints or exits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .errors import ParamsealError
+
+
+def _render_tree(node: Any, indent: str, out: list[str], label: str = "") -> None:
+    prefix = f"{indent}{label}"
+    if type(node) is dict and "type" in node:
+        kind = node["type"]
+        if kind == "ndarray":
+            where = f" tensor {node['tensor']}" if "tensor" in node else " (in schema)"
+            out.append(f"{prefix}ndarray {node['dtype']} {node['shape']}{where}")
+            return
+        if kind == "ref":
+            out.append(f"{prefix}→ shared object #{node['id']}")
+            return
+        shared = f"  (shared #{node['id']})" if "id" in node else ""
+        out.append(f"{prefix}{kind}{shared}")
+        for key, value in node.items():
+            if key in ("type", "id"):
+                continue
+            if key in ("params", "state") and type(value) is dict:
+                for name, child in value.items():
+                    _render_tree(child, indent + "  ", out, f"{name}: ")
+            else:
+                _render_tree(value, indent + "  ", out, f"{key}: ")
+        return
+    if type(node) is list:
+        if all(type(x) is not dict and type(x) is not list for x in node):
+            out.append(f"{prefix}[{', '.join(map(str, node))}]")
+            return
+        out.append(f"{prefix}list of {len(node)}")
+        for i, child in enumerate(node):
+            _render_tree(child, indent + "  ", out, f"[{i}] ")
+        return
+    out.append(f"{prefix}{node}")
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from ._api import inspect
+
+    report = inspect(args.file).to_dict()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    lines = [
+        f"file:        {args.file} ({report['file_size']:,} bytes, "
+        f"format {report['format_version']})",
+        f"root:        {report['root'] or '(encrypted)'}",
+        "producer:    " + ", ".join(f"{k} {v}" for k, v in report["producer"].items()),
+    ]
+    if report["annotations"]:
+        pairs = ", ".join(f"{k}={v}" for k, v in report["annotations"].items())
+        lines.append(f"annotations: {pairs}")
+    sigs = report["signatures"]
+    if sigs:
+        for s in sigs:
+            lines.append(f"signature:   {s['alg']} {s['key_id']} ({s['status']})")
+    else:
+        lines.append("signatures:  none")
+    for s in report["sections"]:
+        lines.append(
+            f"section:     {s['name']:<7} {s['length']:>12,} bytes  sha256:{s['sha256']}"
+        )
+    total = sum(t["bytes"] for t in report["tensors"])
+    lines.append(f"tensors:     {len(report['tensors'])} ({total:,} bytes)")
+    if report["tree"] is not None:
+        lines.append("types:")
+        _render_tree(report["tree"], "  ", lines)
+    print("\n".join(lines))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paramseal", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("inspect", help="describe a file without loading it")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_inspect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ParamsealError as exc:
+        for i, line in enumerate(exc.diagnostics().splitlines()):
+            print(f"paramseal: {'error: ' if i == 0 else ''}{line}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"paramseal: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

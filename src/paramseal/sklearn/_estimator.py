@@ -1,0 +1,153 @@
+"""The generic estimator reconstructor (spec/format.md §6.5).
+
+An estimator node is ``{"@": tag, "params": {...}, "state": {...}}``: its constructor
+parameters (exactly the names of the class's ``__init__``) and its other attributes. Loading
+creates the object without running ``__init__``, sets the parameters and the state, re-runs
+scikit-learn's own ``_validate_params()`` (hyper-parameters reach native code too: a
+``FeatureHasher(n_features=0)`` is a SIGFPE), then the class's own validator, which checks every
+value native code will index with.
+
+State names must be plain attribute names that the class itself does not define, so a file
+cannot shadow a method or a property.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from .. import _paths as P
+from ..errors import ReconstructionError, SchemaError, UnsupportedTypeError
+from ..registry import Entry
+
+Validator = Callable[[Any, str], None]
+
+_MAX_NAME = 128
+
+
+def _param_names(cls: type) -> tuple[str, ...]:
+    getter = getattr(cls, "_get_param_names", None)
+    if getter is not None:
+        return tuple(getter())
+    signature = inspect.signature(cls)
+    return tuple(
+        p.name for p in signature.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    )
+
+
+def _plain_name(name: Any) -> bool:
+    return (
+        type(name) is str
+        and 0 < len(name) <= _MAX_NAME
+        and name.isidentifier()
+        and not name.startswith("__")
+    )
+
+
+class EstimatorCodec:
+    """Encoder and decoder for one allowlisted estimator class."""
+
+    def __init__(
+        self,
+        cls: type,
+        tag: str,
+        validate: Validator | None = None,
+        *,
+        derived: Callable[[Any], None] | None = None,
+        dropped: frozenset[str] = frozenset(),
+    ) -> None:
+        self.cls = cls
+        self.tag = tag
+        self.validate = validate
+        self.derived = derived
+        self.dropped = dropped
+        self._names: tuple[str, ...] | None = None
+        self._name_set: frozenset[str] = frozenset()
+        self._class_attrs: frozenset[str] = frozenset()
+
+    def _prepare(self) -> tuple[str, ...]:
+        if self._names is None:
+            self._name_set = frozenset(_param_names(self.cls))
+            self._class_attrs = frozenset(dir(self.cls))
+            self._names = tuple(_param_names(self.cls))
+        return self._names
+
+    def encode(self, est: Any, enc: Any, path: P.Path) -> dict[str, Any]:
+        names = self._prepare()
+        state = dict(vars(est))
+        params = {}
+        for name in sorted(names):
+            if name not in state:
+                raise UnsupportedTypeError(
+                    f"{self.tag} has no attribute for its parameter {name!r}", path=P.render(path)
+                )
+            params[name] = enc.encode(state.pop(name), (path, f".{name}"))
+        fitted = {}
+        for name in sorted(state):
+            if name in self.dropped:
+                continue
+            if not _plain_name(name) or name in self._class_attrs:
+                raise UnsupportedTypeError(
+                    f"{self.tag} has an attribute {name!r} that cannot be written",
+                    path=P.render(path),
+                )
+            fitted[name] = enc.encode(state[name], (path, f".{name}"))
+        return {"params": params, "state": fitted}
+
+    def decode(self, node: dict[str, Any], dec: Any, path: P.Path) -> Any:
+        names = self._prepare()
+        raw_params, raw_state = node["params"], node["state"]
+        if type(raw_params) is not dict or type(raw_state) is not dict:
+            raise SchemaError(f"{self.tag}: params and state must be maps", path=P.render(path))
+        if raw_params.keys() != self._name_set:
+            missing = sorted(self._name_set - raw_params.keys())
+            extra = sorted(map(str, raw_params.keys() - self._name_set))
+            raise SchemaError(
+                f"{self.tag}: parameters differ from the class's: missing {missing}, "
+                f"unknown {extra!r:.120}",
+                path=P.render(path),
+            )
+        for sub in (raw_params, raw_state):
+            keys = list(sub)
+            if keys != sorted(keys):
+                raise SchemaError("map keys are not in canonical order", path=P.render(path))
+        depth = P.depth(path) + 1
+        est: Any = object.__new__(self.cls)
+        values = est.__dict__
+        for name in names:
+            values[name] = dec.decode(raw_params[name], (path, f".{name}"), depth)
+        for name, raw in raw_state.items():
+            if not _plain_name(name) or name in self._class_attrs or name in self._name_set:
+                raise SchemaError(
+                    f"{self.tag}: attribute name {name!r:.60} is not allowed", path=P.render(path)
+                )
+            values[name] = dec.decode(raw, (path, f".{name}"), depth)
+        rendered = None
+        validate_params = getattr(est, "_validate_params", None)
+        if validate_params is not None:
+            try:
+                validate_params()
+            except (ValueError, TypeError) as exc:
+                rendered = P.render(path)
+                raise ReconstructionError(
+                    f"invalid parameters: {exc}", type_name=self.tag, path=rendered
+                ) from exc
+        if self.derived is not None:
+            self.derived(est)
+        if self.validate is not None:
+            self.validate(est, rendered or P.render(path))
+        return est
+
+
+def estimator_entry(
+    cls: type,
+    tag: str,
+    validate: Validator | None = None,
+    *,
+    derived: Callable[[Any], None] | None = None,
+    dropped: frozenset[str] = frozenset(),
+) -> Entry:
+    codec = EstimatorCodec(cls, tag, validate, derived=derived, dropped=dropped)
+    return Entry(tag, cls, codec.encode, codec.decode, frozenset({"params", "state"}))
