@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _canonical
-from .errors import SchemaError
+from .errors import LimitError, SchemaError
 
 #: Names of sections, in the only orders §2.3 allows.
 PLAIN_SECTIONS = ("schema", "params")
@@ -21,7 +21,10 @@ ENCRYPTED_SECTIONS = ("payload",)
 SIGNATURE_ALGORITHMS = ("ed25519", "ecdsa-p256-sha256")
 
 _HEADER_KEYS = frozenset(
-    {"annotations", "created", "encryption", "expires", "model", "producer", "root", "sections"}
+    {
+        "annotations", "created", "encryption", "expires", "model", "producer", "root",
+        "sections", "signers",
+    }
 )
 _SECTION_KEYS = frozenset({"length", "name", "offset", "sha256"})
 _SIGNATURE_KEYS = frozenset({"alg", "kid", "sig"})
@@ -53,6 +56,9 @@ class Header:
     model: tuple[str, int] | None = None
     encryption: str | None = None
     annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: Only in the inner file of an encrypted one (§3.5): the key IDs whose signature on the
+    #: outer file binds it. Nil everywhere else.
+    signers: tuple[bytes, ...] | None = None
 
     def to_msgpack(self) -> bytes:
         """The canonical encoding: the exact bytes that signatures cover."""
@@ -68,6 +74,7 @@ class Header:
                 {"length": s.length, "name": s.name, "offset": s.offset, "sha256": s.sha256}
                 for s in self.sections
             ],
+            "signers": None if self.signers is None else list(self.signers),
         }
         return _canonical.encode(value)
 
@@ -159,6 +166,11 @@ def parse_header(data: bytes | memoryview) -> Header:
             scheme = enc["scheme"]
             raise _fail(f"unknown encryption scheme {scheme!r:.40}", "$.encryption.scheme")
         expected_names = ENCRYPTED_SECTIONS
+    root = top["root"]
+    if encryption is not None and root is not None:
+        raise _fail("an encrypted file does not name its root type", "$.root")
+    if encryption is None:
+        _text(root, "$.root")
     if names != expected_names:
         raise _fail(f"sections must be {list(expected_names)}, found {list(names)!r:.80}",
                     "$.sections")
@@ -185,13 +197,20 @@ def parse_header(data: bytes | memoryview) -> Header:
             _uint(model_map["seq"], "$.model.seq"),
         )
 
-    root = top["root"]
-    if encryption is not None and root is not None:
-        raise _fail("an encrypted file does not name its root type", "$.root")
-    if root is not None:
-        _text(root, "$.root")
+
+    signers = top["signers"]
+    if signers is not None:
+        if type(signers) is not list or not 0 < len(signers) <= _MAX_ENTRIES:
+            raise _fail(f"expected 1 to {_MAX_ENTRIES} key IDs", "$.signers")
+        for i, kid in enumerate(signers):
+            if type(kid) is not bytes or len(kid) != 32:
+                raise _fail("expected a 32-byte key ID", f"$.signers[{i}]")
+        if signers != sorted(set(signers)):
+            raise _fail("key IDs must be sorted and distinct", "$.signers")
+        signers = tuple(signers)
 
     return Header(
+        signers=signers,
         sections=tuple(sections),
         producer=_text_map(top["producer"], "$.producer"),
         root=root,
@@ -204,9 +223,8 @@ def parse_header(data: bytes | memoryview) -> Header:
 
 
 def encode_signatures(signatures: tuple[Signature, ...]) -> bytes:
-    return _canonical.encode(
-        [{"alg": s.alg, "kid": s.kid, "sig": s.sig} for s in signatures]
-    )
+    ordered = sorted(signatures, key=lambda s: s.kid)
+    return _canonical.encode([{"alg": s.alg, "kid": s.kid, "sig": s.sig} for s in ordered])
 
 
 def parse_signatures(data: bytes | memoryview, *, max_signatures: int) -> tuple[Signature, ...]:
@@ -215,9 +233,8 @@ def parse_signatures(data: bytes | memoryview, *, max_signatures: int) -> tuple[
     if type(value) is not list:
         raise SchemaError("signature block: expected an array", path="$")
     if len(value) > max_signatures:
-        raise SchemaError(
-            f"signature block: {len(value)} signatures, above the limit {max_signatures}", path="$"
-        )
+        raise LimitError(f"signature block holds {len(value)} signatures, above the limit "
+                         f"{max_signatures}")
     signatures = []
     for i, raw in enumerate(value):
         path = f"$[{i}]"
@@ -232,5 +249,7 @@ def parse_signatures(data: bytes | memoryview, *, max_signatures: int) -> tuple[
             raise SchemaError("signature block: kid must be 32 bytes", path=path)
         if type(raw["sig"]) is not bytes or not 0 < len(raw["sig"]) <= _MAX_SIGNATURE_BYTES:
             raise SchemaError("signature block: bad signature length", path=path)
+        if signatures and raw["kid"] <= signatures[-1].kid:
+            raise SchemaError("signature block: entries must be sorted by distinct kid", path=path)
         signatures.append(Signature(alg=raw["alg"], kid=raw["kid"], sig=raw["sig"]))
     return tuple(signatures)

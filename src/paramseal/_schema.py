@@ -22,7 +22,7 @@ from . import _canonical
 from . import _paths as P
 from . import limits as _limits
 from ._params import NATIVE_CODES, Params, alignment_key
-from .errors import ArrayError, SchemaError, UnsupportedTypeError
+from .errors import ArrayError, LimitError, SchemaError, UnsupportedTypeError
 from .registry import Registry
 
 SCHEMA_VERSION = 1
@@ -172,7 +172,9 @@ class Decoder:
             return self._decode_map(node, path, depth)
         if t is list:
             if depth >= self.limits.max_schema_depth:
-                raise SchemaError("schema nests too deeply", path=P.render(path))
+                raise LimitError(
+                    f"schema nests deeper than {self.limits.max_schema_depth} at {P.render(path)}"
+                )
             for x in node:
                 if type(x) in (dict, list):
                     break
@@ -187,10 +189,12 @@ class Decoder:
 
     def _decode_map(self, node: dict[str, Any], path: P.Path, depth: int) -> Any:
         if depth >= self.limits.max_schema_depth:
-            raise SchemaError("schema nests too deeply", path=P.render(path))
+            raise LimitError(
+                f"schema nests deeper than {self.limits.max_schema_depth} at {P.render(path)}"
+            )
         self._nodes += 1
         if self._nodes > self.limits.max_schema_nodes:
-            raise SchemaError("too many schema nodes", path=P.render(path))
+            raise LimitError(f"more than {self.limits.max_schema_nodes} schema nodes")
         tag = node.get("@")
         if type(tag) is not str:
             raise SchemaError("map node without a string '@' tag", path=P.render(path))

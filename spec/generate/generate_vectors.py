@@ -1,0 +1,550 @@
+"""Write spec/vectors/: one file per rule of spec/format.md, deterministic, by testkit only.
+
+Each vector is a text header (``expect:`` the error class or ``success``; ``comment:`` the rule
+it tests, quoting the spec), a blank line, then the raw file. Run from the repository root:
+
+    python spec/generate/generate_vectors.py            # (re)write spec/vectors/
+    python spec/generate/generate_vectors.py --check    # fail if spec/vectors/ is out of date
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import struct
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import msgpack
+import numpy as np
+import testkit as tk
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+HEADER = {"annotations": {}, "created": None, "encryption": None, "expires": None,
+          "model": None, "producer": {"paramseal": "vectors"}, "root": "dict",
+          "sections": [], "signers": None}
+
+
+def nd(tensor: int, shape: list[int], dtype: str = "<f8") -> dict:
+    return {"@": "ndarray", "dtype": dtype, "shape": shape, "tensor": tensor}
+
+
+def f64(*values: float) -> tk.Tensor:
+    return tk.Tensor("F64", [len(values)], np.array(values, "<f8").tobytes())
+
+
+def base() -> tk.Parts:
+    """A valid file: {"a": 1, "b": float64[3]}."""
+    schema = {"root": {"@": "dict", "keys": ["a", "b"], "values": [1, nd(0, [3])]},
+              "version": 1}
+    return tk.Parts(copy.deepcopy(HEADER), [], schema, [f64(1.0, 2.0, 3.0)])
+
+
+def scaler() -> tk.Parts:
+    """A valid StandardScaler fitted on two features (a class whose parameters are stable)."""
+    params = {"copy": True, "with_mean": True, "with_std": True}
+    state = {"mean_": nd(0, [2]), "n_features_in_": 2,
+             "n_samples_seen_": {"@": "scalar", "data": struct.pack("<q", 4), "dtype": "<i8"},
+             "scale_": nd(1, [2]), "var_": nd(2, [2])}
+    schema = {"root": {"@": "sklearn.preprocessing.StandardScaler", "params": params,
+                       "state": state}, "version": 1}
+    header = copy.deepcopy(HEADER)
+    header["root"] = "sklearn.preprocessing.StandardScaler"
+    return tk.Parts(header, [], schema, [f64(1.0, 2.0), f64(2.0, 0.5), f64(4.0, 0.25)])
+
+
+def with_root(root: object, tensors: list[tk.Tensor] | None = None) -> tk.Parts:
+    parts = base()
+    parts.schema["root"] = root
+    parts.tensors = tensors if tensors is not None else []
+    return parts
+
+
+Vector = tuple[str, str, Callable[[], bytes]]
+V: list[Vector] = []
+
+
+def vector(name: str, expect: str, comment: str) -> Callable[[Callable[[], bytes]], None]:
+    def add(make: Callable[[], bytes]) -> None:
+        V.append((name, f"expect: {expect}\ncomment: {comment}\n", make))
+    return add
+
+
+def raw_header(parts: tk.Parts) -> bytes:
+    """The header bytes pack() would write (with sections filled in)."""
+    data = tk.pack(parts)
+    (h_len,) = struct.unpack_from("<I", data, 12)
+    return data[24:24 + h_len]
+
+
+# ---------------------------------------------------------------- success
+
+vector("success_dict", "success", "a minimal valid file: a dict with an int and a float64 array"
+       )(lambda: tk.pack(base()))
+vector("success_standard_scaler", "success",
+       "a fitted StandardScaler, written by hand")(lambda: tk.pack(scaler()))
+vector("success_shared_list", "success", "§4.3 a shared list is written once with an id")(
+    lambda: tk.pack(with_root({"@": "tuple", "items": [
+        {"@": "list", "id": 0, "items": [1, 2]}, {"@": "ref", "id": 0}]}, [])))
+
+
+# ---------------------------------------------------------------- container (§2)
+
+def _edit(offset: int, new: bytes) -> Callable[[], bytes]:
+    def make() -> bytes:
+        data = bytearray(tk.pack(base()))
+        data[offset:offset + len(new)] = new
+        return bytes(data)
+    return make
+
+
+vector("container_bad_magic", "ContainerError", "§2.2 reject a file whose magic differs")(
+    _edit(0, b"\x89PSEAM"))
+vector("container_pickle_prefix", "ContainerError",
+       "§2.1 a pickle stream is not a paramseal file")(lambda: b"\x80\x05\x95" + bytes(40))
+vector("container_truncated_prelude", "ContainerError",
+       "§2.2 reject a file shorter than 24 bytes")(lambda: tk.pack(base())[:20])
+vector("container_major_2", "UnsupportedVersionError",
+       "§2.2 reject a major version other than 1")(_edit(8, b"\x02\x00"))
+vector("container_reserved_nonzero", "ContainerError",
+       "§2.2 the reserved field MUST be 0")(_edit(20, b"\x01"))
+vector("container_header_len_zero", "ContainerError",
+       "§2.2 H and S MUST NOT be 0")(_edit(12, b"\x00\x00\x00\x00"))
+vector("container_header_past_eof", "ContainerError",
+       "§2.2 reject a file where D lies past its end")(_edit(12, struct.pack("<I", 60000)))
+
+
+def _nonzero_padding() -> bytes:
+    parts = base()
+    return tk.pack(parts, padding_byte=0x20)
+
+
+vector("container_nonzero_padding", "ContainerError",
+       "§2.2 bytes between the signature block and D MUST be zero")(_nonzero_padding)
+vector("container_trailing_bytes", "ContainerError",
+       "§2.3 the file MUST end exactly at the end of the last section")(
+    lambda: tk.pack(base(), trailer=b"\x00"))
+vector("container_polyglot_zip_trailer", "ContainerError",
+       "§2.3 no trailing bytes: a ZIP appended to a model is rejected")(
+    lambda: tk.pack(base(), trailer=b"PK\x05\x06" + bytes(18)))
+
+
+def _section_past_eof() -> bytes:
+    parts = base()
+    data = tk.pack(parts)
+    good = tk.unpack(data).header
+    good["sections"][1]["length"] += 64
+    return tk.pack(parts, header_bytes=tk.packb(good))
+
+
+vector("container_section_past_eof", "ContainerError",
+       "§2.3 a section MUST lie inside the file")(_section_past_eof)
+
+
+def _section_offset(delta: int) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = base()
+        header = tk.unpack(tk.pack(parts)).header
+        header["sections"][1]["offset"] += delta
+        return tk.pack(parts, header_bytes=tk.packb(header))
+    return make
+
+
+vector("container_section_gap", "ContainerError",
+       "§2.3 each section starts at align64 of the previous end")(_section_offset(64))
+vector("container_section_overlap", "ContainerError",
+       "§2.3 sections do not overlap")(_section_offset(-64))
+
+
+# ---------------------------------------------------------------- header (§3)
+
+def _header_with(**changes: object) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = base()
+        header = tk.unpack(tk.pack(parts)).header
+        for key, value in changes.items():
+            if value is KeyError:
+                del header[key]
+            else:
+                header[key] = value
+        return tk.pack(parts, header_bytes=tk.packb(dict(sorted(header.items()))))
+    return make
+
+
+vector("header_unknown_key", "SchemaError", "§3.2 reject unknown header keys")(
+    _header_with(zzz="x"))
+vector("header_missing_key", "SchemaError", "§3.2 reject missing header keys")(
+    _header_with(created=KeyError))
+vector("header_sections_wrong_names", "SchemaError",
+       "§2.3 an unencrypted file has exactly schema then params")(
+    lambda: _swap_section_names())
+vector("header_encrypted_with_root", "SchemaError",
+       "§3.2 an encrypted file's root is nil")(
+    _header_with(encryption={"scheme": "age-v1"}))
+vector("header_unknown_encryption", "SchemaError", "§3.2 encryption scheme is age-v1")(
+    _header_with(encryption={"scheme": "rot13"}, root=None))
+vector("header_created_negative", "SchemaError", "§3.2 integers are in [0, 2**63)")(
+    _header_with(created=-1))
+vector("header_annotation_not_str", "SchemaError", "§3.2 annotations map str to str")(
+    _header_with(annotations={"a": 1}))
+vector("header_signers_in_outer", "SchemaError",
+       "§3.2 signers are 32-byte key IDs, sorted and distinct")(
+    _header_with(signers=[b"\x01" * 32, b"\x01" * 32]))
+
+
+def _swap_section_names() -> bytes:
+    parts = base()
+    header = tk.unpack(tk.pack(parts)).header
+    header["sections"][0]["name"], header["sections"][1]["name"] = "params", "schema"
+    return tk.pack(parts, header_bytes=tk.packb(header))
+
+
+def _header_bytes_edit(edit: Callable[[bytes], bytes]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = base()
+        return tk.pack(parts, header_bytes=edit(raw_header(parts)))
+    return make
+
+
+def _unsorted(header: bytes) -> bytes:
+    value = msgpack.unpackb(header)
+    return msgpack.packb(dict(reversed(list(value.items()))), use_bin_type=True)
+
+
+def _duplicate_key(header: bytes) -> bytes:
+    value = msgpack.unpackb(header)
+    items = list(value.items())
+    body = b"".join(msgpack.packb(k) + msgpack.packb(v, use_bin_type=True)
+                    for k, v in [items[0], *items])
+    return bytes([0x80 | (len(items) + 1)]) + body
+
+
+def _float32_created(header: bytes) -> bytes:
+    value = msgpack.unpackb(header)
+    value["created"] = 5.0
+    packer = msgpack.Packer(use_bin_type=True, use_single_float=True)
+    return packer.pack(value)
+
+
+def _ext_created(header: bytes) -> bytes:
+    value = msgpack.unpackb(header)
+    value["created"] = msgpack.ExtType(1, b"x")
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def _nonminimal_int(header: bytes) -> bytes:
+    value = msgpack.unpackb(header)
+    value["created"] = 7
+    data = msgpack.packb(value, use_bin_type=True)
+    return data.replace(b"\xa7created\x07", b"\xa7created\xcd\x00\x07")
+
+
+vector("header_unsorted_keys", "SchemaError", "§3.1 map keys sorted bytewise")(
+    _header_bytes_edit(_unsorted))
+vector("header_duplicate_key", "SchemaError", "§3.1 no duplicate map keys")(
+    _header_bytes_edit(_duplicate_key))
+vector("header_float32", "SchemaError", "§3.1 floats always as float64")(
+    _header_bytes_edit(_float32_created))
+vector("header_ext_type", "SchemaError", "§3.1 no ext types")(_header_bytes_edit(_ext_created))
+vector("header_noncanonical_int", "SchemaError",
+       "§3.1 integers in the smallest encoding")(_header_bytes_edit(_nonminimal_int))
+vector("header_trailing_bytes", "SchemaError", "§3.1 nothing after the value")(
+    _header_bytes_edit(lambda h: h + b"\xc0"))
+
+
+def _signatures(entries: list[dict]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = base()
+        parts.signatures = entries
+        return tk.pack(parts)
+    return make
+
+
+SIG_A = {"alg": "ed25519", "kid": b"\x02" * 32, "sig": b"\x00" * 64}
+SIG_B = {"alg": "ed25519", "kid": b"\x01" * 32, "sig": b"\x00" * 64}
+vector("header_signatures_unsorted", "SchemaError",
+       "§3.4 signature entries sorted by kid, one per key")(_signatures([SIG_A, SIG_B]))
+vector("header_signature_unknown_alg", "SchemaError",
+       "§3.4 alg is ed25519 or ecdsa-p256-sha256")(_signatures([dict(SIG_A, alg="rsa")]))
+vector("header_signature_short_kid", "SchemaError", "§3.4 kid is 32 bytes")(
+    _signatures([dict(SIG_A, kid=b"\x02" * 31)]))
+vector("header_signature_not_array", "SchemaError", "§3.4 the signature block is an array")(
+    lambda: tk.pack(base(), signature_bytes=tk.packb({"alg": "ed25519"})))
+
+
+# ---------------------------------------------------------------- schema (§4)
+
+def _schema(root: object, tensors: list[tk.Tensor] | None = None) -> Callable[[], bytes]:
+    return lambda: tk.pack(with_root(root, tensors))
+
+
+vector("schema_unknown_version", "SchemaError", "§4.1 the schema version is 1")(
+    lambda: tk.pack(base(), schema_bytes=tk.packb({"root": 1, "version": 2})))
+vector("schema_extra_top_key", "SchemaError", "§4.1 the top level has root and version only")(
+    lambda: tk.pack(with_root(None, []), schema_bytes=tk.packb(
+        {"extra": 1, "root": None, "version": 1})))
+vector("schema_trailing_bytes", "SchemaError", "§3.1 nothing after the schema value")(
+    lambda: tk.pack(with_root(None, []),
+                    schema_bytes=tk.packb({"root": None, "version": 1}) + b"\xc0"))
+vector("schema_noncanonical_int", "SchemaError", "§3.1 integers in the smallest encoding")(
+    lambda: tk.pack(with_root(None, []), schema_bytes=b"\x82\xa4root\xcc\x01\xa7version\x01"))
+vector("schema_map_without_tag", "SchemaError", "§4.2 a map node has a string @ tag")(
+    _schema({"a": 1}, []))
+vector("schema_unknown_field", "SchemaError",
+       "§4.2 a map node has exactly its entry's fields")(
+    _schema({"@": "tuple", "items": [], "zz": 1}, []))
+vector("schema_missing_field", "SchemaError", "§4.2 a map node has all its entry's fields")(
+    _schema({"@": "dict", "keys": []}, []))
+vector("schema_unsorted_node_keys", "SchemaError", "§4.2 node keys sorted bytewise")(
+    _schema({"@": "dict", "values": [], "keys": []}, []))
+vector("type_unknown_tag", "UnsupportedTypeError",
+       "§4.2 a tag not in the registry is refused")(_schema({"@": "os.system", "args": []}, []))
+vector("type_pickle_reduce_not_expressible", "UnsupportedTypeError",
+       "§4.4 there is no node that calls anything: a __reduce__-style node is an unknown tag")(
+    _schema({"@": "__reduce__", "args": ["echo pwned"], "callable": "os.system"}, []))
+vector("schema_ref_undefined", "SchemaError", "§4.3 a ref to an id not yet defined")(
+    _schema([{"@": "ref", "id": 0}], []))
+vector("schema_ref_cycle", "SchemaError", "§4.3 version 1 readers reject cycles")(
+    _schema({"@": "list", "id": 0, "items": [{"@": "ref", "id": 0}]}, []))
+vector("schema_id_unreferenced", "SchemaError", "§4.3 every defined id is referenced")(
+    _schema({"@": "tuple", "id": 0, "items": []}, []))
+vector("schema_id_out_of_order", "SchemaError",
+       "§4.3 ids are numbered in order of first reference")(
+    _schema([{"@": "tuple", "id": 1, "items": []}, {"@": "tuple", "id": 0, "items": [1]},
+             {"@": "ref", "id": 1}, {"@": "ref", "id": 0}], []))
+vector("schema_id_defined_twice", "SchemaError", "§4.3 an id is defined once")(
+    _schema([{"@": "tuple", "id": 0, "items": []}, {"@": "tuple", "id": 0, "items": [1]},
+             {"@": "ref", "id": 0}], []))
+vector("schema_ref_extra_field", "SchemaError", "§6.1 a ref has exactly @ and id")(
+    _schema([{"@": "tuple", "id": 0, "items": []}, {"@": "ref", "id": 0, "x": 1}], []))
+
+
+def _nested(depth: int) -> object:
+    node: object = 1
+    for _ in range(depth):
+        node = [node]
+    return node
+
+
+vector("limits_schema_depth", "LimitError", "§4.2 nesting deeper than 96 is an error")(
+    _schema(_nested(200), []))
+vector("limits_header_too_large", "LimitError", "§8 header at most 1 MiB")(
+    _edit(12, struct.pack("<I", 2 * 1024 * 1024)))
+vector("limits_sigblock_too_large", "LimitError", "§8 signature block at most 64 KiB")(
+    _edit(16, struct.pack("<I", 65 * 1024)))
+vector("limits_too_many_signatures", "LimitError", "§3.4 at most 16 signatures")(
+    _signatures([dict(SIG_A, kid=bytes([i]) * 32) for i in range(1, 18)]))
+
+
+# ---------------------------------------------------------------- params (§5)
+
+def _params(body: bytes) -> Callable[[], bytes]:
+    return lambda: tk.pack(base(), params=body)
+
+
+def _params_json(text: bytes, data: bytes = np.array([1.0, 2.0, 3.0]).tobytes()) -> bytes:
+    pad = tk.align64(8 + len(text)) - 8 - len(text)
+    text += b" " * pad
+    return struct.pack("<Q", len(text)) + text + data
+
+
+GOOD_JSON = b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}'
+vector("params_header_unpadded", "ArrayError", "§5.1 8 + N is a multiple of 64")(
+    _params(struct.pack("<Q", len(GOOD_JSON)) + GOOD_JSON + bytes(24)))
+vector("params_header_past_section", "ArrayError", "§5.2 8 + N inside the section")(
+    _params(struct.pack("<Q", 10**6) + GOOD_JSON))
+vector("params_header_too_long", "LimitError", "§8 params JSON header at most 64 MiB")(
+    _params(struct.pack("<Q", 2**40) + GOOD_JSON))
+vector("params_noncanonical_json", "ArrayError", "§5.2 the canonical JSON form, no spaces")(
+    _params(_params_json(b'{"0": {"dtype":"F64","shape":[3],"data_offsets":[0,24]}}')))
+vector("params_duplicate_tensor", "ArrayError", "§5.2 duplicate tensor names are rejected")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]},'
+                         b'"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}')))
+vector("params_metadata_present", "ArrayError", "§5.2 there is no __metadata__")(
+    _params(_params_json(b'{"__metadata__":{"a":"b"},'
+                         b'"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}')))
+vector("params_bad_dtype", "ArrayError", "§5.2 dtypes from the closed list only")(
+    _params(_params_json(b'{"0":{"dtype":"C64","shape":[3],"data_offsets":[0,24]}}')))
+vector("params_negative_shape", "ArrayError", "§5.2 shapes are non-negative ints")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[-3],"data_offsets":[0,24]}}')))
+vector("params_hole", "ArrayError", "§5.2 offsets start at 0 with no holes")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[8,32]}}',
+                         bytes(32))))
+vector("params_length_mismatch", "ArrayError", "§5.2 length = product(shape) x itemsize")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[2],"data_offsets":[0,24]}}')))
+vector("params_trailing_data", "ArrayError", "§5.2 no data after the last tensor")(
+    _params(_params_json(GOOD_JSON, bytes(32))))
+vector("params_overflow_shape", "ArrayError",
+       "§5.2 a huge shape cannot match the bytes present (checked arithmetic)")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[4611686018427387904,4],'
+                         b'"data_offsets":[0,24]}}')))
+
+
+def _alignment_order() -> bytes:
+    tensors = [tk.Tensor("U8", [3], b"abc"), f64(1.0)]
+    root = {"@": "tuple", "items": [nd(0, [3], "|u1"), nd(1, [1])]}
+    return tk.pack(with_root(root, tensors))
+
+
+vector("params_alignment_order", "ArrayError",
+       "§5.2 alignment keys never increase along the data")(_alignment_order)
+vector("params_unreferenced_tensor", "ArrayError",
+       "§5.3 every tensor is referenced by exactly one ndarray node")(
+    _schema({"@": "tuple", "items": []}, [f64(1.0)]))
+vector("params_tensor_used_twice", "ArrayError",
+       "§5.3 a tensor is referenced by one node; sharing uses refs")(
+    _schema({"@": "tuple", "items": [nd(0, [1]), nd(0, [1])]}, [f64(1.0)]))
+vector("params_tensor_order", "ArrayError",
+       "§5.3 same-key tensors are in order of first reference")(
+    _schema({"@": "tuple", "items": [nd(1, [1]), nd(0, [1])]}, [f64(1.0), f64(2.0)]))
+vector("params_dtype_mismatch", "ArrayError", "§5.3 the node's dtype and shape match the tensor")(
+    _schema(nd(0, [3], "<i8"), [f64(1.0, 2.0, 3.0)]))
+vector("params_tensor_index_out_of_range", "ArrayError", "§5.3 tensor index in range")(
+    _schema(nd(5, [3]), [f64(1.0, 2.0, 3.0)]))
+
+
+# ---------------------------------------------------------------- types (§6)
+
+vector("type_dtype_not_allowed", "SchemaError", "§6.2 the dtype grammar is closed: no <f16")(
+    _schema({"@": "dtype", "dtype": "<f16"}, []))
+vector("type_dtype_object_in_tensor", "SchemaError",
+       "§6.2 object arrays carry items, never a tensor")(
+    _schema(nd(0, [3], "|O"), [f64(1.0, 2.0, 3.0)]))
+vector("type_dtype_structured_overlap", "SchemaError",
+       "§6.2 structured fields do not overlap")(
+    _schema({"@": "dtype", "dtype": {"fields": [["a", "<f8", 0], ["b", "<f8", 4]],
+                                       "itemsize": 16}}, []))
+vector("type_object_array_count", "SchemaError", "§6.2 product(shape) items")(
+    _schema({"@": "ndarray", "dtype": "|O", "items": [1, 2], "shape": [3]}, []))
+vector("type_scalar_wrong_length", "SchemaError", "§6.2 scalar data is exactly itemsize bytes")(
+    _schema({"@": "scalar", "data": b"\x00" * 4, "dtype": "<f8"}, []))
+vector("type_function_not_allowed", "UnsupportedTypeError",
+       "§6.2 functions only from the closed table")(
+    _schema({"@": "function", "name": "builtins.eval"}, []))
+vector("type_class_not_allowed", "UnsupportedTypeError",
+       "§6.2 classes only from the closed table")(
+    _schema({"@": "type", "name": "subprocess.Popen"}, []))
+vector("type_bigint_in_range", "SchemaError", "§6.1 big ints lie outside the 64-bit range")(
+    _schema({"@": "int", "digits": "5"}, []))
+vector("type_bigint_noncanonical", "SchemaError", "§6.1 canonical decimal digits")(
+    _schema({"@": "int", "digits": "0099999999999999999999999"}, []))
+vector("type_dict_repeated_key", "SchemaError", "§6.1 dict keys are distinct")(
+    _schema({"@": "dict", "keys": [1, 1], "values": [1, 2]}, []))
+vector("type_dict_unhashable_key", "SchemaError", "§6.1 dict keys are hashable")(
+    _schema({"@": "dict", "keys": [[1]], "values": [1]}, []))
+vector("type_set_unsorted", "SchemaError", "§6.1 set items sorted by canonical bytes")(
+    _schema({"@": "set", "items": [2, 1]}, []))
+vector("type_slice_float", "SchemaError", "§6.1 slice bounds are int or nil")(
+    _schema({"@": "slice", "start": 1.5, "step": None, "stop": None}, []))
+
+
+def _key(nbytes: int) -> int:
+    return next(k for k in (8, 4, 2, 1) if nbytes % k == 0)
+
+
+def _sparse(indices: list[int], indptr: list[int], shape: list[int]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        arrays = {  # in the order the schema walk first meets them (sorted field names)
+            "data": ("F64", "<f8", np.ones(len(indices), "<f8")),
+            "indices": ("I32", "<i4", np.array(indices, "<i4")),
+            "indptr": ("I32", "<i4", np.array(indptr, "<i4")),
+        }
+        order = sorted(arrays, key=lambda n: (-_key(arrays[n][2].nbytes), list(arrays).index(n)))
+        tensors = [tk.Tensor(arrays[n][0], [len(arrays[n][2])], arrays[n][2].tobytes())
+                   for n in order]
+        root: dict = {"@": "sparse", "format": "csr", "kind": "matrix", "shape": shape}
+        for name, (_, dtype, values) in arrays.items():
+            root[name] = nd(order.index(name), [len(values)], dtype)
+        return tk.pack(with_root(dict(sorted(root.items())), tensors))
+    return make
+
+
+vector("type_sparse_valid", "success", "§6.3 a canonical 2x3 CSR matrix")(
+    _sparse([0, 2, 1], [0, 2, 3], [2, 3]))
+vector("type_sparse_index_out_of_range", "ReconstructionError",
+       "§6.3 every index in [0, minor) (survey probe sparse_components_bad_indices)")(
+    _sparse([0, 100000000, 1], [0, 2, 3], [2, 3]))
+vector("type_sparse_indptr_decreasing", "ReconstructionError",
+       "§6.3 indptr never decreases")(_sparse([0, 1, 2], [0, 3, 1, 3], [3, 3]))
+vector("type_sparse_indptr_end", "ReconstructionError", "§6.3 indptr[-1] = nnz")(
+    _sparse([0, 2, 1], [0, 2, 2], [2, 3]))
+vector("type_sparse_unsorted_indices", "ReconstructionError",
+       "§6.3 indices strictly increasing within a row")(_sparse([2, 0, 1], [0, 2, 3], [2, 3]))
+vector("type_sparse_duplicate_indices", "ReconstructionError",
+       "§6.3 no duplicate indices within a row")(_sparse([1, 1, 1], [0, 2, 3], [2, 3]))
+
+
+def _random_state(pos: int) -> Callable[[], bytes]:
+    def make() -> bytes:
+        key = tk.Tensor("U32", [624], np.arange(624, dtype="<u4").tobytes())
+        root = {"@": "RandomState", "cached_gaussian": 0.0, "has_gauss": 0,
+                "key": nd(0, [624], "<u4"), "pos": pos}
+        return tk.pack(with_root(root, [key]))
+    return make
+
+
+vector("type_random_state_pos", "ReconstructionError",
+       "§6.4 pos in [0, 624]: numpy indexes the key with it unchecked")(_random_state(100000))
+vector("type_random_state_valid", "success", "§6.4 a RandomState")(_random_state(624))
+vector("type_generator_state_too_big", "ReconstructionError",
+       "§6.4 PCG64 state is a 128-bit unsigned decimal")(
+    _schema({"@": "Generator", "has_uint32": 0, "inc": "1", "state": str(2**128),
+             "uinteger": 0}, []))
+
+
+def _scaler(edit: Callable[[dict], None]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = scaler()
+        root = parts.schema["root"]
+        edit(root)
+        for key in ("params", "state"):
+            root[key] = dict(sorted(root[key].items()))
+        return tk.pack(parts)
+    return make
+
+
+vector("type_estimator_params", "SchemaError",
+       "§6.5 params are exactly the constructor's parameter names")(
+    _scaler(lambda r: r["params"].pop("copy")))
+vector("type_estimator_unknown_param", "SchemaError",
+       "§6.5 params are exactly the constructor's parameter names")(
+    _scaler(lambda r: r["params"].update(zzz=1)))
+vector("type_estimator_shadow_method", "SchemaError",
+       "§6.5 a state name that the class defines (a method) is refused")(
+    _scaler(lambda r: r["state"].update(transform={"@": "function", "name": "numpy.exp"})))
+vector("type_estimator_dunder_state", "SchemaError",
+       "§6.5 a state name starting with __ is refused")(
+    _scaler(lambda r: r["state"].update(__class__=1)))
+vector("type_estimator_invalid_param", "ReconstructionError",
+       "§6.5 the class's own parameter validation runs at load")(
+    _scaler(lambda r: r["params"].update(with_mean="yes")))
+
+
+def main() -> int:
+    check = "--check" in sys.argv
+    VECTORS.mkdir(exist_ok=True)
+    expected = {}
+    for name, text, make in V:
+        expected[name] = text.encode() + b"\n" + make()
+    stale = []
+    for name, content in expected.items():
+        path = VECTORS / name
+        if check:
+            if not path.exists() or path.read_bytes() != content:
+                stale.append(name)
+        else:
+            path.write_bytes(content)
+    extra = sorted({p.name for p in VECTORS.iterdir()} - set(expected) - {"README.md"})
+    if check and (stale or extra):
+        print(json.dumps({"stale": stale, "unknown": extra}))
+        return 1
+    if not check:
+        for name in extra:
+            (VECTORS / name).unlink()
+        print(f"wrote {len(expected)} vectors to {VECTORS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Shared test helpers: round trips, and loading hostile files in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "spec" / "generate"))
+
+import testkit  # noqa: E402
+
+import paramseal  # noqa: E402
+
+METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform",
+           "score_samples", "apply", "decision_path", "kneighbors")
+
+
+def outputs(model: Any, X: Any, methods: tuple[str, ...] = METHODS) -> dict[str, Any]:
+    """Every inference method's result on X (the ones the model has and that accept X)."""
+    result = {}
+    for name in methods:
+        method = getattr(model, name, None)
+        if method is None:
+            continue
+        try:
+            result[name] = method(X)
+        except (AttributeError, NotImplementedError, TypeError, ValueError) as exc:
+            result[name] = ("raises", type(exc).__name__)
+    return result
+
+
+def assert_same_outputs(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        _assert_identical(a[name], b[name], name)
+
+
+def _assert_identical(x: Any, y: Any, where: str) -> None:
+    if isinstance(x, tuple) and isinstance(y, tuple):
+        assert len(x) == len(y), where
+        for i, (p, q) in enumerate(zip(x, y, strict=True)):
+            _assert_identical(p, q, f"{where}[{i}]")
+        return
+    if hasattr(x, "toarray"):
+        assert type(x) is type(y), where
+        x, y = x.toarray(), y.toarray()
+    if isinstance(x, np.ndarray):
+        assert isinstance(y, np.ndarray), where
+        assert x.dtype == y.dtype and x.shape == y.shape, where
+        # bit-identical, NaNs included
+        assert x.tobytes() == y.tobytes() if x.dtype != object else np.array_equal(x, y), where
+        return
+    assert x == y, where
+
+
+def roundtrip(model: Any, X: Any, **load_kwargs: Any) -> Any:
+    """Dump and load ``model``; assert identical outputs and deterministic bytes."""
+    data = paramseal.dumps(model)
+    assert paramseal.dumps(model) == data, "dumping twice gave different bytes"
+    loaded = paramseal.loads(data, **load_kwargs)
+    assert type(loaded) is type(model)
+    assert_same_outputs(outputs(model, X), outputs(loaded, X))
+    assert paramseal.dumps(loaded) == data, "a loaded model dumps to different bytes"
+    return loaded
+
+
+_CHILD = textwrap.dedent(
+    """
+    import json, sys, faulthandler
+    import numpy as np
+    faulthandler.enable()
+    import paramseal
+    from paramseal import errors
+    path, x_path, methods = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    try:
+        model = paramseal.load(path)
+    except errors.ParamsealError as exc:
+        print(json.dumps({"outcome": "error", "class": type(exc).__name__,
+                          "mro": [c.__name__ for c in type(exc).__mro__], "message": str(exc)}))
+        sys.exit(0)
+    X = np.load(x_path, allow_pickle=False)
+    for name in methods:
+        method = getattr(model, name, None)
+        if method is not None:
+            try:
+                method(X)
+            except Exception:
+                pass
+    print(json.dumps({"outcome": "loaded"}))
+    """
+)
+
+
+def load_in_subprocess(
+    data: bytes, X: Any, tmp_path: Path, methods: tuple[str, ...] = METHODS, timeout: float = 120
+) -> dict[str, Any]:
+    """Load ``data`` in a fresh interpreter, then call every method on X; report the outcome.
+
+    A crash (signal) or hang fails the test right here, whatever the caller expects.
+    """
+    path = tmp_path / "hostile.paramseal"
+    path.write_bytes(data)
+    x_path = tmp_path / "X.npy"
+    np.save(x_path, np.asarray(X), allow_pickle=False)
+    env = dict(os.environ, PYTHONFAULTHANDLER="1")
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path), str(x_path), json.dumps(list(methods))],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+    assert proc.returncode == 0, f"child died (rc={proc.returncode}):\n{proc.stderr[-3000:]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def assert_rejected(data: bytes, X: Any, tmp_path: Path, error: str = "ReconstructionError",
+                    match: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    """The hostile file must be refused at load with ``error`` (or a subclass) in a subprocess."""
+    report = load_in_subprocess(data, X, tmp_path, **kwargs)
+    assert report["outcome"] == "error", "hostile file loaded without an error"
+    assert error in report["mro"], report
+    if match is not None:
+        assert match in report["message"], report["message"]
+    return report
+
+
+@pytest.fixture
+def kit() -> Any:
+    return testkit
