@@ -63,10 +63,11 @@ def check_sorted_keys(mapping: dict[Any, Any], path: str) -> None:
     for key in keys:
         if type(key) is not str:
             raise SchemaError(f"map key {key!r:.40} is not a string", path=path)
-    if keys != sorted(keys, key=lambda k: k.encode("utf-8")):
+    # UTF-8 preserves code point order, so sorting str is sorting their UTF-8 bytes.
+    if keys != sorted(keys):
         raise SchemaError("map keys are not in canonical (bytewise) order", path=path)
 
 
 def sorted_map(mapping: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``mapping`` with keys in canonical order, ready for :func:`encode`."""
-    return {key: mapping[key] for key in sorted(mapping, key=lambda k: k.encode("utf-8"))}
+    return {key: mapping[key] for key in sorted(mapping)}

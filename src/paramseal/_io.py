@@ -9,6 +9,7 @@ over the target, so a crash leaves either the old file or the new one, never a m
 from __future__ import annotations
 
 import contextlib
+import io
 import mmap as _mmap
 import os
 import tempfile
@@ -38,11 +39,33 @@ def read_buffer(source: Any, *, use_mmap: bool, limits: _limits.Limits) -> memor
     read = getattr(source, "read", None)
     if read is None:
         raise TypeError("load() takes a path or a file object opened in binary mode")
-    data = read(limits.max_file_bytes + 1)
-    if isinstance(data, str):
-        raise TypeError("file must be opened in binary mode, e.g. open(path, 'rb')")
-    _limits.check("file size", len(data), limits.max_file_bytes)
-    return memoryview(bytearray(data) if not use_mmap else bytes(data))
+    data = read_bounded(source, limits.max_file_bytes)
+    return memoryview(bytearray(data) if not use_mmap else data)
+
+
+_CHUNK = 16 << 20
+
+
+def read_bounded(source: Any, limit: int) -> bytes:
+    """Everything a binary file object holds, refusing more than ``limit`` bytes."""
+    if isinstance(source, io.BytesIO):
+        view = source.getbuffer()
+        remaining = view.nbytes - source.tell()
+        _limits.check("file size", remaining, limit)
+        view.release()
+        return source.read()
+    chunks = []
+    total = 0
+    while True:
+        chunk = source.read(min(_CHUNK, limit + 1 - total))
+        if isinstance(chunk, str):
+            raise TypeError("file must be opened in binary mode, e.g. open(path, 'rb')")
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        _limits.check("file size", total, limit)
+    return b"".join(chunks)
 
 
 def _read_exactly(f: IO[bytes], size: int, *, writable: bool) -> memoryview:

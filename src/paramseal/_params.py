@@ -74,11 +74,13 @@ class Params:
 
 
 def _json_header(entries: Sequence[TensorInfo]) -> bytes:
-    body = {
-        str(i): {"dtype": t.code, "shape": list(t.shape), "data_offsets": [t.start, t.end]}
+    """The canonical JSON header: what ``json.dumps(..., separators=(",", ":"))`` gives."""
+    parts = [
+        f'"{i}":{{"dtype":"{t.code}","shape":[{",".join(map(str, t.shape))}],'
+        f'"data_offsets":[{t.start},{t.end}]}}'
         for i, t in enumerate(entries)
-    }
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    ]
+    return ("{" + ",".join(parts) + "}").encode("ascii")
 
 
 def _pad(json_bytes: bytes) -> bytes:

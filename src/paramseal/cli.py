@@ -78,6 +78,22 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unpack(args: argparse.Namespace) -> int:
+    from .directory import to_directory
+
+    to_directory(args.file, args.folder)
+    print(f"unpacked {args.file} into {args.folder}/", file=sys.stderr)
+    return 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from .directory import from_directory
+
+    from_directory(args.folder, args.file)
+    print(f"packed {args.folder}/ into {args.file}", file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paramseal", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_inspect)
+    p = sub.add_parser("unpack", help="write a file's header and sections as separate files")
+    p.add_argument("file")
+    p.add_argument("folder")
+    p.set_defaults(run=_unpack)
+    p = sub.add_parser("pack", help="put an unpacked folder back into one file")
+    p.add_argument("folder")
+    p.add_argument("file")
+    p.set_defaults(run=_pack)
     return parser
 
 
@@ -97,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"paramseal: {'error: ' if i == 0 else ''}{line}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"paramseal: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"paramseal: error: {(exc.strerror or str(exc)).lower()}{where}", file=sys.stderr)
         return 1
 
 

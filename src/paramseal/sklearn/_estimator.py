@@ -74,6 +74,34 @@ class EstimatorCodec:
             self._names = tuple(_param_names(self.cls))
         return self._names
 
+    def _validate_params(self, est: Any, values: dict[str, Any]) -> None:
+        """scikit-learn's own ``_validate_params()``, without its per-call introspection.
+
+        ``BaseEstimator._validate_params`` validates ``get_params(deep=False)``, which is exactly
+        the parameters just set; a result for all-plain parameter values is remembered, since
+        it depends on nothing else.
+        """
+        from sklearn.base import BaseEstimator
+        from sklearn.utils._param_validation import validate_parameter_constraints
+
+        method = getattr(type(est), "_validate_params", None)
+        if method is None:
+            return
+        constraints = getattr(type(est), "_parameter_constraints", None)
+        if method is not BaseEstimator._validate_params or constraints is None:
+            est._validate_params()
+            return
+        names = self._names or ()
+        key = _plain_key(self.cls, names, values)
+        if key is not None and key in _VALIDATED:
+            return
+        params = {name: values[name] for name in names}
+        validate_parameter_constraints(constraints, params, caller_name=self.cls.__name__)
+        if key is not None:
+            if len(_VALIDATED) >= _VALIDATED_MAX:
+                _VALIDATED.clear()
+            _VALIDATED[key] = True
+
     def encode(self, est: Any, enc: Any, path: P.Path) -> dict[str, Any]:
         names = self._prepare()
         state = dict(vars(est))
@@ -125,20 +153,39 @@ class EstimatorCodec:
                 )
             values[name] = dec.decode(raw, (path, f".{name}"), depth)
         rendered = None
-        validate_params = getattr(est, "_validate_params", None)
-        if validate_params is not None:
-            try:
-                validate_params()
-            except (ValueError, TypeError) as exc:
-                rendered = P.render(path)
-                raise ReconstructionError(
-                    f"invalid parameters: {exc}", type_name=self.tag, path=rendered
-                ) from exc
+        try:
+            self._validate_params(est, values)
+        except (ValueError, TypeError) as exc:
+            rendered = P.render(path)
+            raise ReconstructionError(
+                f"invalid parameters: {exc}", type_name=self.tag, path=rendered
+            ) from exc
         if self.derived is not None:
             self.derived(est)
         if self.validate is not None:
             self.validate(est, rendered or P.render(path))
         return est
+
+
+_PLAIN = (type(None), bool, int, float, str)
+_VALIDATED: dict[tuple[Any, ...], bool] = {}
+_VALIDATED_MAX = 4096
+
+
+def _plain_key(cls: type, names: tuple[str, ...], values: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A cache key for parameters that are all plain scalars, else None.
+
+    Types are part of the key so that ``True`` and ``1`` (equal and equally hashed) differ.
+    """
+    key: list[Any] = [cls]
+    for name in names:
+        value = values[name]
+        t = type(value)
+        if t not in _PLAIN:
+            return None
+        key.append(t)
+        key.append(value)
+    return tuple(key)
 
 
 def estimator_entry(
