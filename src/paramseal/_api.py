@@ -48,8 +48,8 @@ def _build(
 ) -> list[bytes | memoryview]:
     encoder = Encoder(registry or default_registry())
     root = encoder.encode(obj, "$")
-    tensor_index, params_chunks = _params.build(encoder.arrays)
-    schema = encoder.finish(root, tensor_index)
+    schema, arrays = encoder.finish(root)
+    params_chunks = _params.build(arrays)
 
     params_hash = hashlib.sha256()
     params_length = 0

@@ -123,9 +123,7 @@ def encode_ndarray(array: np.ndarray, enc: Any, path: P.Path) -> dict[str, Any]:
     dtype = array.dtype.newbyteorder("<")
     # safetensors #825: non-contiguous arrays must be copied into C order before writing.
     normalized = np.ascontiguousarray(array, dtype=dtype)
-    node = {"dtype": spec, "shape": list(array.shape), "tensor": enc.add_array(normalized)}
-    enc.array_node(node)
-    return node
+    return {"dtype": spec, "shape": list(array.shape), "tensor": enc.pending(normalized)}
 
 
 def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:

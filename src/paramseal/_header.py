@@ -235,7 +235,7 @@ def parse_signatures(data: bytes | memoryview, *, max_signatures: int) -> tuple[
     if len(value) > max_signatures:
         raise LimitError(f"signature block holds {len(value)} signatures, above the limit "
                          f"{max_signatures}")
-    signatures = []
+    signatures: list[Signature] = []
     for i, raw in enumerate(value):
         path = f"$[{i}]"
         if type(raw) is not dict:

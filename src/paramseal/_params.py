@@ -89,20 +89,16 @@ def _pad(json_bytes: bytes) -> bytes:
     return json_bytes + b" " * (padded - total)
 
 
-def build(arrays: Sequence[np.ndarray]) -> tuple[list[int], list[bytes | memoryview]]:
-    """Lay out ``arrays`` (C-contiguous, little-endian) as a params section.
+def build(arrays: Sequence[np.ndarray]) -> list[bytes | memoryview]:
+    """Lay out ``arrays`` (C-contiguous, little-endian, in tensor order) as a params section.
 
-    Returns, for each array in the given order, its tensor index, and the section as a list
-    of byte chunks (written back to back; nothing is concatenated in memory).
+    Returns the section as a list of byte chunks, written back to back; nothing is
+    concatenated in memory.
     """
-    order = sorted(range(len(arrays)), key=lambda i: (-alignment_key(arrays[i].nbytes), i))
-    index_of = [0] * len(arrays)
     entries = []
     chunks: list[bytes | memoryview] = []
     offset = 0
-    for tensor_index, array_index in enumerate(order):
-        array = arrays[array_index]
-        index_of[array_index] = tensor_index
+    for array in arrays:
         code = NATIVE_CODES.get(array.dtype.str)
         shape: tuple[int, ...] = array.shape if code else (array.nbytes,)
         entries.append(TensorInfo(code or "U8", shape, offset, offset + array.nbytes))
@@ -110,7 +106,7 @@ def build(arrays: Sequence[np.ndarray]) -> tuple[list[int], list[bytes | memoryv
         if array.nbytes:
             chunks.append(memoryview(array.data).cast("B"))
     header = _pad(_json_header(entries))
-    return index_of, [_U64.pack(len(header)), header, *chunks]
+    return [_U64.pack(len(header)), header, *chunks]
 
 
 def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Params:

@@ -30,6 +30,7 @@ _SCALARS = (type(None), bool, str, float, bytes)
 _INT64_MIN = -(2**63)
 _UINT64_MAX = 2**64 - 1
 _IN_PROGRESS = object()
+_CONTAINERS = frozenset({dict, list})
 
 
 @dataclasses.dataclass(slots=True)
@@ -47,7 +48,6 @@ class Encoder:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.arrays: list[np.ndarray] = []
-        self._array_nodes: list[dict[str, Any]] = []
         self._memo: dict[int, _Memo] = {}
         self._next_id = 0
         self._shared_lists: list[_Memo] = []
@@ -100,22 +100,65 @@ class Encoder:
                 memo.node.update(ordered)
         return {"@": "ref", "id": memo.id}
 
-    def add_array(self, array: np.ndarray) -> int:
-        """Queue a C-contiguous little-endian array for the params section; its position."""
-        self.arrays.append(array)
-        return len(self.arrays) - 1
+    def pending(self, array: np.ndarray) -> PendingTensor:
+        """A placeholder for an array's tensor index, fixed by :meth:`finish`."""
+        return PendingTensor(array)
 
-    def array_node(self, node: dict[str, Any]) -> None:
-        """Remember a node whose ``tensor`` field holds a position from :meth:`add_array`."""
-        self._array_nodes.append(node)
+    def finish(self, root: Any) -> tuple[bytes, list[np.ndarray]]:
+        """Put every map in canonical key order, number the tensors, encode the schema.
 
-    def finish(self, root: Any, tensor_index: list[int]) -> bytes:
-        """Renumber tensors as laid out in the params section and encode the schema."""
-        for node in self._array_nodes:
-            node["tensor"] = tensor_index[node["tensor"]]
+        Tensors are numbered by the order in which the final schema mentions them (§5.3), which
+        is not always the order the encoders met them, so this walks the finished tree once.
+        Returns the schema bytes and the arrays in tensor order for the params section.
+        """
         if self._shared_lists:
             root = _wrap_shared_lists(root, {id(m.node): m for m in self._shared_lists})
-        return _canonical.encode({"root": root, "version": SCHEMA_VERSION})
+        array_nodes: list[dict[str, Any]] = []
+        root = _canonical_walk(root, array_nodes)
+        arrays = [node["tensor"].array for node in array_nodes]
+        tensor_index = layout_order(arrays)
+        for node, index in zip(array_nodes, tensor_index, strict=True):
+            node["tensor"] = index
+        self.arrays = [arrays[i] for i in sorted(range(len(arrays)), key=tensor_index.__getitem__)]
+        return _canonical.encode({"root": root, "version": SCHEMA_VERSION}), self.arrays
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PendingTensor:
+    array: np.ndarray
+
+
+def layout_order(arrays: list[np.ndarray]) -> list[int]:
+    """Tensor index of each array (given in schema order): by alignment key, then order (§5.2)."""
+    order = sorted(range(len(arrays)), key=lambda i: (-alignment_key(arrays[i].nbytes), i))
+    index_of = [0] * len(arrays)
+    for tensor_index, array_index in enumerate(order):
+        index_of[array_index] = tensor_index
+    return index_of
+
+
+def _canonical_walk(node: Any, array_nodes: list[dict[str, Any]]) -> Any:
+    """Sort every map's keys; collect ``ndarray`` nodes with pending tensors in walk order."""
+    t = type(node)
+    if t is list:
+        if not _CONTAINERS.isdisjoint(map(type, node)):
+            for i, item in enumerate(node):
+                if type(item) in _CONTAINERS:
+                    node[i] = _canonical_walk(item, array_nodes)
+        return node
+    if t is not dict:
+        return node
+    keys = list(node)
+    if keys != sorted(keys):
+        ordered = {key: node[key] for key in sorted(keys)}
+        node.clear()
+        node.update(ordered)
+    for key, value in node.items():
+        if type(value) in _CONTAINERS:
+            node[key] = _canonical_walk(value, array_nodes)
+        elif type(value) is PendingTensor:
+            array_nodes.append(node)
+    return node
 
 
 def _wrap_shared_lists(node: Any, shared: dict[int, _Memo]) -> Any:
@@ -175,10 +218,7 @@ class Decoder:
                 raise LimitError(
                     f"schema nests deeper than {self.limits.max_schema_depth} at {P.render(path)}"
                 )
-            for x in node:
-                if type(x) in (dict, list):
-                    break
-            else:
+            if _CONTAINERS.isdisjoint(map(type, node)):
                 return node  # a list of plain values is its own value
             return [self.decode(x, (path, f"[{i}]"), depth + 1) for i, x in enumerate(node)]
         return node
