@@ -193,6 +193,8 @@ class Decoder:
         self._tensor_used = bytearray(len(params.tensors))
         self._last_by_key: dict[int, int] = {}
         self._nodes = 0
+        #: Verdicts that hold for the rest of this load (see sklearn/_estimator.py).
+        self.validated: dict[Any, Any] = {}
 
     def decode_root(self, schema: memoryview) -> Any:
         _limits.check("schema size", len(schema), self.limits.max_schema_bytes)

@@ -74,12 +74,15 @@ class EstimatorCodec:
             self._names = tuple(_param_names(self.cls))
         return self._names
 
-    def _validate_params(self, est: Any, values: dict[str, Any]) -> None:
+    def _validate_params(self, est: Any, values: dict[str, Any], seen: dict[Any, Any]) -> None:
         """scikit-learn's own ``_validate_params()``, without its per-call introspection.
 
         ``BaseEstimator._validate_params`` validates ``get_params(deep=False)``, which is exactly
-        the parameters just set; a result for all-plain parameter values is remembered, since
-        it depends on nothing else.
+        the parameters just set, and its verdict depends on nothing else. So a verdict for
+        all-plain values is remembered for the process, and one for values that include objects
+        is remembered for the rest of this load (``seen``, keyed by those objects' identities,
+        which stay valid while the load holds them): a forest's 300 trees with the same
+        parameters are validated once.
         """
         from sklearn.base import BaseEstimator
         from sklearn.utils._param_validation import validate_parameter_constraints
@@ -95,12 +98,17 @@ class EstimatorCodec:
         key = _plain_key(self.cls, names, values)
         if key is not None and key in _VALIDATED:
             return
+        load_key = _load_key(self.cls, names, values) if key is None else None
+        if load_key is not None and load_key in seen:
+            return
         params = {name: values[name] for name in names}
         validate_parameter_constraints(constraints, params, caller_name=self.cls.__name__)
         if key is not None:
             if len(_VALIDATED) >= _VALIDATED_MAX:
                 _VALIDATED.clear()
             _VALIDATED[key] = True
+        elif load_key is not None:
+            seen[load_key] = params  # holds the objects, so their identities stay unique
 
     def encode(self, est: Any, enc: Any, path: P.Path) -> dict[str, Any]:
         names = self._prepare()
@@ -154,7 +162,7 @@ class EstimatorCodec:
             values[name] = dec.decode(raw, (path, f".{name}"), depth)
         rendered = None
         try:
-            self._validate_params(est, values)
+            self._validate_params(est, values, dec.validated)
         except (ValueError, TypeError) as exc:
             rendered = P.render(path)
             raise ReconstructionError(
@@ -185,6 +193,17 @@ def _plain_key(cls: type, names: tuple[str, ...], values: dict[str, Any]) -> tup
             return None
         key.append(t)
         key.append(value)
+    return tuple(key)
+
+
+def _load_key(cls: type, names: tuple[str, ...], values: dict[str, Any]) -> tuple[Any, ...]:
+    """Like :func:`_plain_key`, with objects standing for themselves by identity."""
+    key: list[Any] = [cls]
+    for name in names:
+        value = values[name]
+        t = type(value)
+        key.append(t)
+        key.append(value if t in _PLAIN else id(value))
     return tuple(key)
 
 
