@@ -18,7 +18,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples spec/generate
+	$(BIN)/ruff check src tests bench examples spec/generate fuzz
 	$(BIN)/mypy
 
 test: lint

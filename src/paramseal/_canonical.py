@@ -41,8 +41,9 @@ def decode(data: bytes | memoryview, *, what: str) -> Any:
         raise
     except msgpack.ExtraData as exc:
         raise SchemaError(f"{what}: trailing bytes after the msgpack value", path="$") from exc
-    except (ValueError, msgpack.UnpackException, RecursionError) as exc:
-        # StackError, FormatError, OutOfData and UnicodeDecodeError are all ValueErrors.
+    except (ValueError, TypeError, OverflowError, msgpack.UnpackException, RecursionError) as exc:
+        # StackError, FormatError, OutOfData and UnicodeDecodeError are ValueErrors; a map key
+        # that is itself a map or an array is a TypeError (unhashable).
         raise SchemaError(f"{what}: invalid msgpack ({type(exc).__name__})", path="$") from exc
     try:
         again = encode(value)
