@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def assert_same_outputs(a: dict[str, Any], b: dict[str, Any]) -> None:
 
 
 def _assert_identical(x: Any, y: Any, where: str) -> None:
-    if isinstance(x, tuple) and isinstance(y, tuple):
+    if type(x) in (tuple, list) and type(y) is type(x):
         assert len(x) == len(y), where
         for i, (p, q) in enumerate(zip(x, y, strict=True)):
             _assert_identical(p, q, f"{where}[{i}]")
@@ -129,6 +130,88 @@ def assert_rejected(data: bytes, X: Any, tmp_path: Path, error: str = "Reconstru
     if match is not None:
         assert match in report["message"], report["message"]
     return report
+
+
+_BATCH_CHILD = textwrap.dedent("""
+    import json, sys, faulthandler
+    import numpy as np
+    faulthandler.enable()
+    import paramseal
+    from paramseal import errors
+    methods = json.loads(sys.argv[2])
+    for line in open(sys.argv[1]):
+        name, path, x_path = json.loads(line)
+        try:
+            model = paramseal.load(path)
+        except errors.ParamsealError as exc:
+            report = {"outcome": "error", "class": type(exc).__name__,
+                      "mro": [c.__name__ for c in type(exc).__mro__], "message": str(exc)}
+        else:
+            X = np.load(x_path, allow_pickle=False)
+            for method in methods:
+                if hasattr(model, method):
+                    try:
+                        getattr(model, method)(X)
+                    except Exception:
+                        pass
+            report = {"outcome": "loaded"}
+        print(json.dumps({"name": name, **report}), flush=True)
+""")
+
+
+class HostileBatch:
+    """Hostile files of one test module, each refused at load, loaded in ONE child process.
+
+    The child pays the import of paramseal and scikit-learn once, not once per file, and
+    reports on each file (refused: the error class and message; loaded: then every inference
+    method was called on X). A file the child did not report on (it crashed or hung on it)
+    is loaded again alone with ``assert_rejected``, which fails on the crash or the hang.
+    """
+
+    def __init__(self) -> None:
+        self.cases: dict[str, tuple[Callable[[], bytes], str, str, Any]] = {}
+
+    def case(self, name: str, match: str, x: Any = None, error: str = "ReconstructionError"
+             ) -> Callable[[Callable[[], bytes]], Callable[[], bytes]]:
+        def register(build: Callable[[], bytes]) -> Callable[[], bytes]:
+            assert name not in self.cases, name
+            self.cases[name] = (build, match, error, x)
+            return build
+        return register
+
+    def run(self, folder: Any, default_x: Any) -> dict[str, Any]:
+        files, lines = {}, []
+        for name, (build, _, _, x) in self.cases.items():
+            files[name] = data = build()
+            (folder / f"{name}.paramseal").write_bytes(data)
+            np.save(folder / f"{name}.npy", default_x if x is None else x, allow_pickle=False)
+            lines.append(json.dumps([name, str(folder / f"{name}.paramseal"),
+                                     str(folder / f"{name}.npy")]))
+        (folder / "cases.jsonl").write_text("\n".join(lines) + "\n")
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", _BATCH_CHILD, str(folder / "cases.jsonl"),
+                 json.dumps(METHODS)],
+                capture_output=True, text=True, timeout=180)
+            out = proc.stdout
+        except subprocess.TimeoutExpired as exc:
+            out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        reports = {}
+        for line in out.splitlines():
+            report = json.loads(line)
+            reports[report.pop("name")] = report
+        return {"files": files, "reports": reports, "default_x": default_x}
+
+    def check(self, name: str, batch: dict[str, Any], tmp_path: Any) -> None:
+        _, match, error, x = self.cases[name]
+        report = batch["reports"].get(name)
+        if report is None:  # the child died or hung on this file: load it alone
+            assert_rejected(batch["files"][name], batch["default_x"] if x is None else x,
+                            tmp_path, error=error, match=match)
+            return
+        assert report["outcome"] == "error", f"hostile file {name} loaded without an error"
+        assert error in report["mro"], report
+        assert match in report["message"], report["message"]
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ _SIMPLE_DTYPE = re.compile(
 )
 _dtype_cache: dict[Any, np.dtype] = {}
 _MAX_FIELDS = 256
+_DTYPE_CACHE_MAX = 1024
 _MAX_ITEMSIZE = 1 << 20
 
 
@@ -78,6 +79,13 @@ def parse_dtype(spec: Any, path: P.Path, *, allow_object: bool = False) -> np.dt
     if type(spec) is not dict or list(spec) != ["fields", "itemsize"]:
         raise _fail("dtype must be a string or a map with keys fields, itemsize", path)
     fields, itemsize = spec["fields"], spec["itemsize"]
+    try:
+        key: Any = (tuple(map(tuple, fields)), itemsize)
+        cached = _dtype_cache.get(key)
+    except TypeError:  # unhashable parts: certainly not a valid spec, the checks below say why
+        key = cached = None
+    if cached is not None:
+        return cached
     if type(itemsize) is not int or not 0 < itemsize <= _MAX_ITEMSIZE:
         raise _fail("structured itemsize out of range", path)
     if type(fields) is not list or not 0 < len(fields) <= _MAX_FIELDS:
@@ -101,7 +109,11 @@ def parse_dtype(spec: Any, path: P.Path, *, allow_object: bool = False) -> np.dt
         names.append(name)
         formats.append(field_dtype)
         offsets.append(offset)
-    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": itemsize})
+    dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets,
+                      "itemsize": itemsize})
+    if key is not None and len(_dtype_cache) < _DTYPE_CACHE_MAX:
+        _dtype_cache[key] = dtype
+    return dtype
 
 
 # ---------------------------------------------------------------- arrays (§6.2)

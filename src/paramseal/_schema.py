@@ -39,7 +39,7 @@ class _Memo:
     obj: Any  # kept alive so that its id() is not reused while encoding
     done: bool = False
     id: int | None = None
-    holder: list[Any] | None = None  # a shared list's wrapper node, once it has one
+    inline: bool = False  # written inside a batch node: cannot be referenced
 
 
 class Encoder:
@@ -83,7 +83,26 @@ class Encoder:
         memo.done = True
         return node
 
+    def mark_inline(self, obj: Any, path: P.Path) -> None:
+        """Record that ``obj`` is written inside a batch node, where it cannot carry an id.
+
+        A later reference to it is refused rather than silently written as a copy.
+        """
+        if id(obj) in self._memo:
+            raise UnsupportedTypeError(
+                "an object written in a batch is also referenced elsewhere", path=P.render(path)
+            )
+        self._memo[id(obj)] = _Memo(None, obj, done=True, inline=True)
+
+    def seen(self, obj: Any) -> bool:
+        """Whether ``obj`` was already written (so writing it again makes a reference)."""
+        return id(obj) in self._memo
+
     def _reference(self, memo: _Memo, path: P.Path) -> dict[str, Any]:
+        if memo.inline:
+            raise UnsupportedTypeError(
+                "an object written in a batch is also referenced elsewhere", path=P.render(path)
+            )
         if not memo.done:
             raise UnsupportedTypeError(
                 "reference cycle: this object contains itself", path=P.render(path)
@@ -193,6 +212,7 @@ class Decoder:
         self._tensor_used = bytearray(len(params.tensors))
         self._last_by_key: dict[int, int] = {}
         self._nodes = 0
+        self._deferred: list[Any] = []
         #: Verdicts that hold for the rest of this load (see sklearn/_estimator.py).
         self.validated: dict[Any, Any] = {}
 
@@ -204,6 +224,9 @@ class Decoder:
         if top["version"] != SCHEMA_VERSION:
             raise SchemaError(f"unknown schema version {top['version']!r:.20}", path="$.version")
         obj = self.decode(top["root"], P.ROOT, 0)
+        # Checks that entries deferred to run over many objects at once (§4.4).
+        for check in self._deferred:
+            check()
         if len(self._objects) != self._referenced:
             raise SchemaError("a node has an id that is never referenced")
         if self._tensor_used.count(1) != len(self._tensor_used):
@@ -224,6 +247,15 @@ class Decoder:
                 return node  # a list of plain values is its own value
             return [self.decode(x, (path, f"[{i}]"), depth + 1) for i, x in enumerate(node)]
         return node
+
+    def defer(self, check: Any) -> None:
+        """Run ``check()`` once the whole schema is decoded, before the object is returned.
+
+        For validation that is cheaper over many objects at once (thousands of small trees).
+        Objects whose check is deferred MUST NOT be used by any code, native or not, until
+        then: nothing else may call their methods during the load.
+        """
+        self._deferred.append(check)
 
     def field(self, node: dict[str, Any], key: str, path: P.Path) -> Any:
         """Decode the field ``key`` of a node, one level below it."""

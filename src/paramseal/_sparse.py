@@ -108,8 +108,12 @@ def decode_sparse(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
     if indices.dtype == np.int32 and max(shape) >= 2**31:
         raise fail("int32 indices cannot address this shape")
     matrix = cls((data, indices, indptr), shape=tuple(shape), copy=False)
+    if matrix.indices.dtype != indices.dtype or matrix.indptr.dtype != indptr.dtype:
+        # scipy narrows int64 indices that fit in int32; keep the validated arrays instead:
+        # zero-copy, and the same bytes when the matrix is written again.
+        matrix.indices, matrix.indptr = indices, indptr
     if matrix.indices is not indices or matrix.indptr is not indptr or matrix.data is not data:
-        # scipy may cast index arrays; what it built must still hold the checked values.
+        # anything else scipy built must still hold the checked values.
         problem = check_compressed(matrix.indptr, matrix.indices, matrix.data, n_major, n_minor)
         if problem:
             raise fail(problem)

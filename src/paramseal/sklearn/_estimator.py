@@ -22,6 +22,9 @@ from ..errors import ReconstructionError, SchemaError, UnsupportedTypeError
 from ..registry import Entry
 
 Validator = Callable[[Any, str], None]
+#: Writes one attribute's value as a node of the encoder's choosing (e.g. a batch of trees);
+#: the node's own registry entry reads it back.
+AttributeEncoder = Callable[[Any, Any, Any], Any]
 
 _MAX_NAME = 128
 
@@ -57,7 +60,9 @@ class EstimatorCodec:
         *,
         derived: Callable[[Any], None] | None = None,
         dropped: frozenset[str] = frozenset(),
+        attribute_encoders: dict[str, AttributeEncoder] | None = None,
     ) -> None:
+        self.attribute_encoders = attribute_encoders or {}
         self.cls = cls
         self.tag = tag
         self.validate = validate
@@ -129,7 +134,11 @@ class EstimatorCodec:
                     f"{self.tag} has an attribute {name!r} that cannot be written",
                     path=P.render(path),
                 )
-            fitted[name] = enc.encode(state[name], (path, f".{name}"))
+            special = self.attribute_encoders.get(name)
+            if special is not None:
+                fitted[name] = special(state[name], enc, (path, f".{name}"))
+            else:
+                fitted[name] = enc.encode(state[name], (path, f".{name}"))
         return {"params": params, "state": fitted}
 
     def decode(self, node: dict[str, Any], dec: Any, path: P.Path) -> Any:
@@ -214,6 +223,8 @@ def estimator_entry(
     *,
     derived: Callable[[Any], None] | None = None,
     dropped: frozenset[str] = frozenset(),
+    attribute_encoders: dict[str, AttributeEncoder] | None = None,
 ) -> Entry:
-    codec = EstimatorCodec(cls, tag, validate, derived=derived, dropped=dropped)
+    codec = EstimatorCodec(cls, tag, validate, derived=derived, dropped=dropped,
+                           attribute_encoders=attribute_encoders)
     return Entry(tag, cls, codec.encode, codec.decode, frozenset({"params", "state"}))
