@@ -419,6 +419,40 @@ vector("type_object_array_count", "SchemaError", "§6.2 product(shape) items")(
     _schema({"@": "ndarray", "dtype": "|O", "items": [1, 2], "shape": [3]}, []))
 vector("type_scalar_wrong_length", "SchemaError", "§6.2 scalar data is exactly itemsize bytes")(
     _schema({"@": "scalar", "data": b"\x00" * 4, "dtype": "<f8"}, []))
+def _strided(strides: list[int], flip: list[int] | None, data: list[float],
+             shape: list[int]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        node: dict = {"@": "ndarray", "dtype": "<f8", "shape": shape, "strides": strides,
+                      "tensor": 0}
+        if flip is not None:
+            node["flip"] = flip
+        return tk.pack(with_root(dict(sorted(node.items())), [f64(*data)]))
+    return make
+
+
+vector("type_ndarray_fortran_order", "success",
+       "§6.2 a Fortran-ordered 2x3 array keeps its strides")(
+    _strided([1, 2], None, [0.0, 3.0, 1.0, 4.0, 2.0, 5.0], [2, 3]))
+vector("type_ndarray_strides_on_c_order", "SchemaError",
+       "§6.2 a C-contiguous array carries no strides")(
+    _strided([3, 1], None, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], [2, 3]))
+vector("type_ndarray_strides_overlap", "SchemaError",
+       "§6.2 strides never make two elements share memory")(
+    _strided([1, 1], None, [0.0, 1.0, 2.0, 3.0], [2, 3]))
+vector("type_ndarray_strided_gap_not_zero", "SchemaError",
+       "§6.2 the gaps of a strided array are zero bytes")(
+    _strided([2], None, [0.0, 9.0, 1.0, 9.0, 2.0], [3]))
+vector("type_ndarray_strided_span_too_large", "SchemaError",
+       "§6.2 a strided span is at most 8x the array size")(
+    _strided([20], None, [1.0] + [0.0] * 19 + [2.0], [2]))
+vector("type_ndarray_flip_without_strides", "SchemaError", "§6.2 flip goes with strides")(
+    _schema({"@": "ndarray", "dtype": "<f8", "flip": [0], "shape": [3], "tensor": 0},
+            [f64(1.0, 2.0, 3.0)]))
+vector("type_ndarray_flip_bad_axis", "SchemaError",
+       "§6.2 flip lists distinct axes of size 2 or more, sorted")(
+    _strided([1], [1], [1.0, 2.0, 3.0], [3]))
+
+
 vector("type_function_not_allowed", "UnsupportedTypeError",
        "§6.2 functions only from the closed table")(
     _schema({"@": "function", "name": "builtins.eval"}, []))

@@ -26,6 +26,9 @@ _SIMPLE_DTYPE = re.compile(
 _dtype_cache: dict[Any, np.dtype] = {}
 _MAX_FIELDS = 256
 _DTYPE_CACHE_MAX = 1024
+#: A strided array is written with its gaps (zeros) only while its span stays within this
+#: multiple of its size; beyond it, it is copied into C order.
+_MAX_SPAN_RATIO = 8
 _MAX_ITEMSIZE = 1 << 20
 
 
@@ -133,9 +136,67 @@ def encode_ndarray(array: np.ndarray, enc: Any, path: P.Path) -> dict[str, Any]:
         items = [enc.encode(x, (path, f"[{i}]")) for i, x in enumerate(array.ravel(order="C"))]
         return {"dtype": spec, "items": items, "shape": list(array.shape)}
     dtype = array.dtype.newbyteorder("<")
-    # safetensors #825: non-contiguous arrays must be copied into C order before writing.
-    normalized = np.ascontiguousarray(array, dtype=dtype)
-    return {"dtype": spec, "shape": list(array.shape), "tensor": enc.pending(normalized)}
+    node: dict[str, Any] = {"dtype": spec, "shape": list(array.shape)}
+    layout = _layout(array)
+    if layout is None:
+        # safetensors #825: non-contiguous arrays must be copied into C order before writing.
+        # (ascontiguousarray makes 0-d arrays 1-d: reshape them back.)
+        normalized = np.ascontiguousarray(array, dtype=dtype).reshape(array.shape)
+    else:
+        flip, strides, span = layout
+        if flip:
+            array = array[tuple(slice(None, None, -1) if i in flip else slice(None)
+                                for i in range(array.ndim))]
+            node["flip"] = flip
+        node["strides"] = strides
+        normalized = np.zeros(span, dtype=dtype)  # the gaps between elements are zeros
+        np.lib.stride_tricks.as_strided(
+            normalized, array.shape, [s * dtype.itemsize for s in strides])[...] = array
+    node["tensor"] = enc.pending(normalized)
+    return node
+
+
+def _layout(array: np.ndarray) -> tuple[list[int], list[int], int] | None:
+    """How a non-C-contiguous ``array`` lies in memory: reversed axes, element strides and
+    span, so that loading gives a view with the same strides (BLAS results depend on them)."""
+    if array.flags.c_contiguous or array.size == 0:
+        return None
+    itemsize = array.dtype.itemsize
+    if any(s % itemsize for n, s in zip(array.shape, array.strides, strict=True) if n > 1):
+        return None
+    flip = [i for i, (n, s) in enumerate(zip(array.shape, array.strides, strict=True))
+            if n > 1 and s < 0]
+    strides = [abs(s) // itemsize if n > 1 else 0
+               for n, s in zip(array.shape, array.strides, strict=True)]
+    if not _nested(array.shape, strides):
+        return None  # overlapping or interleaved views are copied into C order
+    span = 1 + sum((n - 1) * s for n, s in zip(array.shape, strides, strict=True))
+    if span > _MAX_SPAN_RATIO * array.size:
+        return None  # a sparse view of a much larger buffer: not worth its gaps on disk
+    if not flip and strides == _c_strides(array.shape):
+        return None  # C order after all (e.g. only size-1 axes were odd)
+    return flip, strides, span
+
+
+def _c_strides(shape: Any) -> list[int]:
+    """Element strides of a C-contiguous array, 0 for axes of size 0 or 1 (as §6.2 writes)."""
+    strides = []
+    step = 1
+    for n in reversed(shape):
+        strides.append(step if n > 1 else 0)
+        step *= max(n, 1)
+    return strides[::-1]
+
+
+def _nested(shape: Any, strides: list[int]) -> bool:
+    """Whether each axis steps over whole blocks of the next-smaller one (no overlap)."""
+    dims = sorted((s, n) for n, s in zip(shape, strides, strict=True) if n > 1)
+    block = 1
+    for stride, n in dims:
+        if stride < block:
+            return False
+        block = stride * n
+    return True
 
 
 def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
@@ -159,7 +220,41 @@ def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
         return result.reshape(shape)
     if "items" in node or "tensor" not in node:
         raise _fail("arrays of this dtype carry a tensor, not items", path)
-    return dec.tensor(node["tensor"], dtype, shape, path)
+    strides, flip = node.get("strides"), node.get("flip")
+    if strides is None:
+        if flip is not None:
+            raise _fail("flip needs strides", path)
+        return dec.tensor(node["tensor"], dtype, shape, path)
+    ndim = len(shape)
+    if (type(strides) is not list or len(strides) != ndim
+            or any(type(s) is not int or not 0 <= s < 2**62 for s in strides)
+            or any((s == 0) != (n <= 1) for s, n in zip(strides, shape, strict=True))
+            or 0 in shape or not _nested(shape, strides)):
+        raise _fail("strides must be one positive, non-overlapping step per dimension", path)
+    if flip is not None and (type(flip) is not list or not flip or flip != sorted(set(flip))
+                             or any(type(i) is not int or not 0 <= i < ndim or shape[i] < 2
+                                    for i in flip)):
+        raise _fail("flip must be a sorted list of distinct dimensions", path)
+    if flip is None and strides == _c_strides(shape):
+        raise _fail("a C-contiguous array carries no strides", path)
+    count = 1
+    for n in shape:
+        count *= n
+    span = 1 + sum((n - 1) * s for n, s in zip(shape, strides, strict=True))
+    if span > _MAX_SPAN_RATIO * count:
+        raise _fail(f"strided span {span} is more than {_MAX_SPAN_RATIO}x the array size", path)
+    flat = dec.tensor(node["tensor"], dtype, (span,), path)
+    array = np.lib.stride_tricks.as_strided(flat, shape, [s * dtype.itemsize for s in strides])
+    if span > count:
+        # The gaps between elements are zeros: one encoding per value, no hidden bytes.
+        gaps = np.ones(span, dtype=bool)
+        np.lib.stride_tricks.as_strided(gaps, shape, list(strides))[...] = False
+        if flat.view(np.uint8).reshape(span, dtype.itemsize)[gaps].any():
+            raise _fail("the gaps of a strided array must be zero bytes", path)
+    if flip:
+        array = array[tuple(slice(None, None, -1) if i in flip else slice(None)
+                            for i in range(ndim))]
+    return array
 
 
 # ---------------------------------------------------------------- numpy scalars and dtypes
@@ -221,7 +316,29 @@ def _function_table() -> dict[str, Any]:
     for name in ("f_classif", "f_regression", "chi2", "mutual_info_classif",
                  "mutual_info_regression", "r_regression"):
         table[f"sklearn.feature_selection.{name}"] = getattr(fs, name)
+    from sklearn import metrics
+    from sklearn.metrics import _scorer
+
+    for name in METRIC_FUNCTIONS:
+        table[f"sklearn.metrics.{name}"] = getattr(metrics, name)
+    for name in ("positive_likelihood_ratio", "negative_likelihood_ratio"):
+        table[f"sklearn.metrics._scorer.{name}"] = getattr(_scorer, name)
     return table
+
+
+#: The score functions behind scikit-learn's named scorers (get_scorer_names()), and fbeta_score.
+METRIC_FUNCTIONS = (
+    "accuracy_score", "balanced_accuracy_score", "brier_score_loss", "d2_brier_score",
+    "d2_log_loss_score", "f1_score", "fbeta_score", "jaccard_score", "log_loss",
+    "matthews_corrcoef", "precision_score", "recall_score", "average_precision_score",
+    "roc_auc_score", "top_k_accuracy_score", "d2_absolute_error_score",
+    "explained_variance_score", "max_error", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_gamma_deviance", "mean_poisson_deviance",
+    "mean_squared_error", "mean_squared_log_error", "median_absolute_error", "r2_score",
+    "root_mean_squared_error", "root_mean_squared_log_error", "adjusted_mutual_info_score",
+    "adjusted_rand_score", "completeness_score", "fowlkes_mallows_score", "homogeneity_score",
+    "mutual_info_score", "normalized_mutual_info_score", "rand_score", "v_measure_score",
+)
 
 
 TYPE_TABLE = _type_table()
@@ -316,7 +433,11 @@ def _set_items(value: Any, enc: Any, path: P.Path) -> dict[str, Any]:
     from . import _canonical
 
     encoded = [enc.encode(x, (path, "{item}")) for x in value]
-    return {"items": sorted(encoded, key=_canonical.encode)}
+    keys = [_canonical.encode(x) for x in encoded]
+    if len(set(keys)) != len(keys):
+        # e.g. two distinct NaN objects: a set of them could not be read back as a set
+        raise _unsupported("a set whose items encode identically (e.g. two NaNs)", path)
+    return {"items": [x for _, x in sorted(zip(keys, encoded, strict=True), key=lambda p: p[0])]}
 
 
 def _decode_set_items(node: dict[str, Any], dec: Any, path: P.Path) -> list[Any]:
@@ -402,7 +523,7 @@ def register(registry: Registry) -> None:
     add("complex", complex, encode_complex, decode_complex, "imag", "real")
     add("slice", slice, encode_slice, decode_slice, "start", "step", "stop")
     add("ndarray", np.ndarray, encode_ndarray, decode_ndarray, "dtype", "shape",
-        optional=("items", "tensor"))
+        optional=("flip", "items", "strides", "tensor"))
     registry.alias(np.memmap, "ndarray")
     add("scalar", np.float64, encode_scalar, decode_scalar, "data", "dtype")
     for scalar_type in _SCALAR_TYPES:

@@ -104,7 +104,8 @@ def build(arrays: Sequence[np.ndarray]) -> list[bytes | memoryview]:
         entries.append(TensorInfo(code or "U8", shape, offset, offset + array.nbytes))
         offset += array.nbytes
         if array.nbytes:
-            chunks.append(memoryview(array.data).cast("B"))
+            # datetime64/timedelta64 arrays do not export a buffer: view their bytes instead.
+            chunks.append(memoryview(array.reshape(-1).view(np.uint8)))
     header = _pad(_json_header(entries))
     return [_U64.pack(len(header)), header, *chunks]
 

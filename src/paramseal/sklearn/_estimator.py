@@ -96,6 +96,8 @@ class EstimatorCodec:
         if method is None:
             return
         constraints = getattr(type(est), "_parameter_constraints", None)
+        if constraints is None and method is BaseEstimator._validate_params:
+            return  # LabelEncoder, FeatureUnion: no constraints, nothing to check
         if method is not BaseEstimator._validate_params or constraints is None:
             est._validate_params()
             return
