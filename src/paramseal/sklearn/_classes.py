@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..registry import Registry
-from . import _validators as V
 from ._estimator import estimator_entry
 
 Validator = Callable[[Any, str], None]
@@ -25,6 +24,7 @@ def _plain_classes() -> list[type]:
         feature_extraction,
         impute,
         linear_model,
+        model_selection,
         naive_bayes,
         pipeline,
         preprocessing,
@@ -38,29 +38,27 @@ def _plain_classes() -> list[type]:
         linear_model.Lasso,
         linear_model.ElasticNet,
         linear_model.LogisticRegression,
+        linear_model.SGDRegressor,
         # naive Bayes
         naive_bayes.GaussianNB,
         naive_bayes.MultinomialNB,
         naive_bayes.BernoulliNB,
         naive_bayes.ComplementNB,
         naive_bayes.CategoricalNB,
-        # preprocessing and imputation
+        # preprocessing and imputation (OneHotEncoder and PolynomialFeatures: see _misc)
         preprocessing.StandardScaler,
         preprocessing.MinMaxScaler,
         preprocessing.MaxAbsScaler,
         preprocessing.RobustScaler,
-        preprocessing.OneHotEncoder,
         preprocessing.OrdinalEncoder,
         preprocessing.LabelEncoder,
         preprocessing.LabelBinarizer,
-        preprocessing.PolynomialFeatures,
         impute.SimpleImputer,
+        impute.MissingIndicator,
         # decompositions
         decomposition.PCA,
         decomposition.TruncatedSVD,
-        # text
-        feature_extraction.text.CountVectorizer,
-        feature_extraction.text.TfidfVectorizer,
+        # text (the vectorizers, whose vocabulary_ gives CSR indices: see _misc)
         feature_extraction.text.TfidfTransformer,
         # composition
         pipeline.Pipeline,
@@ -69,17 +67,17 @@ def _plain_classes() -> list[type]:
         compose.TransformedTargetRegressor,
         dummy.DummyClassifier,
         dummy.DummyRegressor,
+        # searches: inference goes to best_estimator_; scorers and splitters are in _misc
+        model_selection.GridSearchCV,
+        model_selection.RandomizedSearchCV,
     ]
 
 
-def _validated_classes() -> dict[type, Validator]:
-    return V.validators()
-
-
 def register(registry: Registry) -> None:
-    from . import tag_for
+    from . import _cluster, _hgb, _misc, _neighbors, _svm, _tree, tag_for
 
     for cls in _plain_classes():
         registry.add(estimator_entry(cls, tag_for(cls)))
-    for cls, validate in _validated_classes().items():
-        registry.add(estimator_entry(cls, tag_for(cls), validate))
+    # Families whose state reaches native code: each registers its classes with validators.
+    for family in (_tree, _neighbors, _svm, _cluster, _hgb, _misc):
+        family.register(registry)
