@@ -166,7 +166,8 @@ class EstimatorCodec:
         for name in names:
             values[name] = dec.decode(raw_params[name], (path, f".{name}"), depth)
         for name, raw in raw_state.items():
-            if not _plain_name(name) or name in self._class_attrs or name in self._name_set:
+            if (not _plain_name(name) or name in self._class_attrs or name in self._name_set
+                    or name in self.dropped):
                 raise SchemaError(
                     f"{self.tag}: attribute name {name!r:.60} is not allowed", path=P.render(path)
                 )
