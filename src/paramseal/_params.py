@@ -105,7 +105,7 @@ def build(arrays: Sequence[np.ndarray]) -> list[bytes | memoryview]:
         offset += array.nbytes
         if array.nbytes:
             # datetime64/timedelta64 arrays do not export a buffer: view their bytes instead.
-            chunks.append(memoryview(array.reshape(-1).view(np.uint8)))
+            chunks.append(memoryview(array.reshape(-1).view(np.uint8).data))
     header = _pad(_json_header(entries))
     return [_U64.pack(len(header)), header, *chunks]
 
