@@ -71,10 +71,19 @@ def test_arrays_are_normalised_before_writing() -> None:
         "big_endian": base.astype(">f8"),
         "transposed": base.T,
     }
-    loaded = paramseal.loads(paramseal.dumps(values))
+    data = paramseal.dumps(values)
+    loaded = paramseal.loads(data)
     for name, array in values.items():
         assert np.array_equal(loaded[name], array), name
-        assert loaded[name].flags.c_contiguous
+    # The layout survives too (spec §6.2), in native byte order.
+    for name in ("fortran", "strided", "transposed"):
+        assert loaded[name].strides == values[name].strides, name
+    assert loaded["big_endian"].dtype == np.dtype("<f8") and loaded["big_endian"].flags.c_contiguous
+    # A plain safetensors reader sees each strided array as its 1-D memory span, never as a
+    # wrongly-shaped matrix.
+    container = paramseal._container.parse(memoryview(data))
+    tensors = safetensors.numpy.load(bytes(container.sections["params"]))
+    assert sorted(t.shape for t in tensors.values()) == [(4, 6), (23,), (24,), (24,)]
 
 
 def test_params_section_is_a_standalone_safetensors_file(fitted, tmp_path) -> None:
