@@ -14,6 +14,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
 import paramseal
+from paramseal import errors
 
 RNG = np.random.RandomState(2)
 X = np.r_[RNG.randn(30, 5), RNG.randn(30, 5) + 4]
@@ -61,10 +62,13 @@ def test_thread_count_is_not_read_from_the_file() -> None:
     parts = testkit.unpack(data)
     (node,) = testkit.find(parts, "sklearn.cluster.KMeans")
     assert "_n_threads" not in node["state"]
-    node["state"] = dict(sorted({**node["state"], "_n_threads": 10**6}.items()))
-    loaded = paramseal.loads(testkit.pack(parts))
+    loaded = paramseal.loads(data)
     assert loaded._n_threads == _openmp_effective_n_threads()
     assert loaded.predict(XQ).tobytes() == model.predict(XQ).tobytes()
+    # A file that tries to set it anyway is refused, not silently corrected.
+    node["state"] = dict(sorted({**node["state"], "_n_threads": 10**6}.items()))
+    with pytest.raises(errors.SchemaError, match="_n_threads"):
+        paramseal.loads(testkit.pack(parts))
 
 
 # ---------------------------------------------------------------- hostile files

@@ -57,15 +57,24 @@ class Parts:
     reserved: int = 0
 
     def array(self, node: dict[str, Any]) -> np.ndarray:
-        """A writable copy of the array an ``ndarray`` node describes."""
+        """A writable copy of the array an ``ndarray`` node describes (C order)."""
         dtype = _dtype(node["dtype"])
         tensor = self.tensors[node["tensor"]]
-        return np.frombuffer(tensor.data, dtype=dtype).reshape(node["shape"]).copy()
+        flat = np.frombuffer(tensor.data, dtype=dtype)
+        if "strides" not in node:
+            return flat.reshape(node["shape"]).copy()
+        strides = [s * dtype.itemsize for s in node["strides"]]
+        view = np.lib.stride_tricks.as_strided(flat, node["shape"], strides)
+        for axis in node.get("flip", []):
+            view = np.flip(view, axis)
+        return np.ascontiguousarray(view)
 
     def set_array(self, node: dict[str, Any], array: np.ndarray) -> None:
-        """Replace the tensor behind ``node`` (and its shape) by ``array``'s bytes."""
+        """Replace the tensor behind ``node`` (and its shape) by ``array``'s bytes, C order."""
         array = np.ascontiguousarray(array)
         tensor = self.tensors[node["tensor"]]
+        node.pop("strides", None)
+        node.pop("flip", None)
         node["shape"] = list(array.shape)
         tensor.data = array.tobytes()
         if tensor.code == "U8" and NATIVE.get(array.dtype.str) != "U8":
