@@ -120,10 +120,11 @@ def _hostile_tree(path: Path) -> bytes:
     import testkit
 
     parts = testkit.unpack(path.read_bytes())
-    tree = testkit.find(parts, "sklearn.tree.Tree")[0]
-    nodes = parts.array(tree["nodes"])
+    # the forest's 50 trees are one batch node; its nodes tensor holds every tree's records
+    batch = testkit.find(parts, "sklearn.ensemble.TreeBatch")[0]
+    nodes = parts.array(batch["nodes"])
     nodes["left_child"][0] = 10**9
-    parts.set_array(tree["nodes"], nodes)
+    parts.set_array(batch["nodes"], nodes)
     return testkit.pack(parts)
 
 

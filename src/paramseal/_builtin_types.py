@@ -213,7 +213,7 @@ def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
             count *= dim
         if count != len(items):
             raise _fail(f"{len(items)} items for shape {list(shape)}", path)
-        values = dec.decode(items, (path, ".items"), P.depth(path))
+        values = dec.decode(items, path, P.depth(path) + 1)
         result = np.empty(count, dtype=object)
         for i, value in enumerate(values):
             result[i] = value
@@ -390,11 +390,14 @@ def decode_function(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
 
 # ---------------------------------------------------------------- containers and small values
 
-def _items(node: dict[str, Any], key: str, dec: Any, path: P.Path) -> list[Any]:
+def _items(node: dict[str, Any], key: str, dec: Any, path: P.Path, *, named: bool = True
+           ) -> list[Any]:
+    """Decode the array field ``key``; paths name it (``.keys``) unless it is the sequence
+    itself (a tuple's or a set's ``items``, shown as ``$.t[0]``)."""
     items = node[key]
     if type(items) is not list:
         raise _fail(f"{key} must be an array", path)
-    result = dec.decode(items, (path, f".{key}"), P.depth(path))
+    result = dec.decode(items, (path, f".{key}") if named else path, P.depth(path) + 1)
     return result if result is not items else list(items)
 
 
@@ -403,7 +406,7 @@ def encode_tuple(value: tuple, enc: Any, path: P.Path) -> dict[str, Any]:
 
 
 def decode_tuple(node: dict[str, Any], dec: Any, path: P.Path) -> tuple:
-    return tuple(_items(node, "items", dec, path))
+    return tuple(_items(node, "items", dec, path, named=False))
 
 
 def encode_dict(value: dict, enc: Any, path: P.Path) -> dict[str, Any]:
@@ -449,7 +452,7 @@ def _decode_set_items(node: dict[str, Any], dec: Any, path: P.Path) -> list[Any]
     encoded = [_canonical.encode(x) for x in raw]
     if any(a >= b for a, b in itertools.pairwise(encoded)):
         raise _fail("set items must be in canonical order, without repeats", path)
-    items = _items(node, "items", dec, path)
+    items = _items(node, "items", dec, path, named=False)
     try:
         if len(set(items)) != len(items):
             raise _fail("set has a repeated item", path)

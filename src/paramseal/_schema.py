@@ -257,6 +257,15 @@ class Decoder:
         """
         self._deferred.append(check)
 
+    def charge_nodes(self, count: int, path: P.Path) -> None:
+        """Count ``count`` objects that one node stands for (a batch of trees) against the
+        schema's node limit, like that many separate nodes would be."""
+        self._nodes += count
+        if self._nodes > self.limits.max_schema_nodes:
+            raise LimitError(
+                f"more than {self.limits.max_schema_nodes} schema nodes at {P.render(path)}"
+            )
+
     def field(self, node: dict[str, Any], key: str, path: P.Path) -> Any:
         """Decode the field ``key`` of a node, one level below it."""
         return self.decode(node[key], (path, f".{key}"), P.depth(path) + 1)
