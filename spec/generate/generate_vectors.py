@@ -453,6 +453,22 @@ vector("type_ndarray_flip_bad_axis", "SchemaError",
     _strided([1], [1], [1.0, 2.0, 3.0], [3]))
 
 
+WORDS = [f"w{i}" for i in range(300)]
+vector("schema_strings_node", "success",
+       "§4.2 an array of 256 or more strings is one strings node")(
+    _schema({"@": "strings", "count": 300, "utf8": "\x00".join(WORDS).encode()}, []))
+vector("schema_strings_as_plain_array", "SchemaError",
+       "§4.2 an array of 256 or more strings without NUL MUST be a strings node")(
+    _schema(WORDS, []))
+vector("schema_strings_count_mismatch", "SchemaError", "§4.2 count is the number of strings")(
+    _schema({"@": "strings", "count": 301, "utf8": "\x00".join(WORDS).encode()}, []))
+vector("schema_strings_too_few", "SchemaError", "§4.2 fewer than 256 strings stay an array")(
+    _schema({"@": "strings", "count": 3, "utf8": b"a\x00b\x00c"}, []))
+vector("schema_strings_bad_utf8", "SchemaError", "§4.2 the blob is valid UTF-8")(
+    _schema({"@": "strings", "count": 300,
+             "utf8": "\x00".join(WORDS).encode().replace(b"w1", b"\xff1", 1)}, []))
+
+
 vector("type_function_not_allowed", "UnsupportedTypeError",
        "§6.2 functions only from the closed table")(
     _schema({"@": "function", "name": "builtins.eval"}, []))

@@ -205,15 +205,17 @@ def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
     if dtype.kind == "O":
         if "tensor" in node or "items" not in node:
             raise _fail("object arrays carry items, not a tensor", path)
-        items = node["items"]
-        if type(items) is not list:
-            raise _fail("items must be an array", path)
         count = 1
         for dim in shape:
             count *= dim
-        if count != len(items):
-            raise _fail(f"{len(items)} items for shape {list(shape)}", path)
-        values = dec.decode(items, path, P.depth(path) + 1)
+        items = node["items"]
+        known = len(items) if type(items) is list else items.get("count") if type(
+            items) is dict else None
+        if known != count:
+            raise _fail(f"{known!r:.20} items for shape {list(shape)}", path)
+        values = dec.decode_array(items, path, P.depth(path) + 1)
+        if len(values) != count:
+            raise _fail(f"{len(values)} items for shape {list(shape)}", path)
         result = np.empty(count, dtype=object)
         for i, value in enumerate(values):
             result[i] = value
@@ -395,9 +397,7 @@ def _items(node: dict[str, Any], key: str, dec: Any, path: P.Path, *, named: boo
     """Decode the array field ``key``; paths name it (``.keys``) unless it is the sequence
     itself (a tuple's or a set's ``items``, shown as ``$.t[0]``)."""
     items = node[key]
-    if type(items) is not list:
-        raise _fail(f"{key} must be an array", path)
-    result = dec.decode(items, (path, f".{key}") if named else path, P.depth(path) + 1)
+    result = dec.decode_array(items, (path, f".{key}") if named else path, P.depth(path) + 1)
     return result if result is not items else list(items)
 
 
@@ -447,6 +447,8 @@ def _decode_set_items(node: dict[str, Any], dec: Any, path: P.Path) -> list[Any]
     from . import _canonical
 
     raw = node["items"]
+    if type(raw) is dict and raw.get("@") == "strings":
+        raw = dec.decode_array(raw, path, P.depth(path) + 1)  # plain str items
     if type(raw) is not list:
         raise _fail("items must be an array", path)
     encoded = [_canonical.encode(x) for x in raw]
@@ -513,11 +515,35 @@ def decode_slice(node: dict[str, Any], dec: Any, path: P.Path) -> slice:
     return slice(*parts)
 
 
+class _Strings:
+    """Stands for the ``strings`` node, which only the schema writer produces (§4.2)."""
+
+
+def decode_strings(node: dict[str, Any], dec: Any, path: P.Path) -> list[str]:
+    from ._schema import STRINGS_MIN
+
+    count, data = node["count"], node["utf8"]
+    if type(count) is not int or count < STRINGS_MIN or type(data) is not bytes:
+        raise _fail(f"a strings node holds at least {STRINGS_MIN} strings as UTF-8 bytes", path)
+    try:
+        items = data.decode("utf-8").split("\x00")
+    except UnicodeDecodeError as exc:
+        raise _fail("strings are not valid UTF-8", path) from exc
+    if len(items) != count:
+        raise _fail(f"strings node holds {len(items)} strings, not {count}", path)
+    return items
+
+
+def _never_encoded(value: Any, enc: Any, path: P.Path) -> dict[str, Any]:
+    raise _unsupported("strings nodes are made by the schema writer only", path)
+
+
 def register(registry: Registry) -> None:
     def add(tag: str, cls: type, encode: Any, decode: Any, *fields: str,
             optional: tuple[str, ...] = ()) -> None:
         registry.add(Entry(tag, cls, encode, decode, frozenset(fields), frozenset(optional)))
 
+    add("strings", _Strings, _never_encoded, decode_strings, "count", "utf8")
     add("tuple", tuple, encode_tuple, decode_tuple, "items")
     add("dict", dict, encode_dict, decode_dict, "keys", "values")
     add("set", set, _set_items, decode_set, "items")

@@ -398,12 +398,13 @@ def _decode_bunch(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
     from sklearn.utils import Bunch
 
     tag = "sklearn.utils.Bunch"
-    keys, raw = node["keys"], node["values"]
-    if type(keys) is not list or type(raw) is not list or len(keys) != len(raw):
-        raise _fail(tag, "keys and values must be arrays of the same length", path)
+    depth = P.depth(path) + 1
+    keys = dec.decode_array(node["keys"], (path, ".keys"), depth)
     if not all(type(k) is str for k in keys) or len(set(keys)) != len(keys):
         raise _fail(tag, "keys must be distinct strings", path)
-    values = dec.field(node, "values", path)
+    values = dec.decode_array(node["values"], (path, ".values"), depth)
+    if len(keys) != len(values):
+        raise _fail(tag, "keys and values must be arrays of the same length", path)
     result = Bunch()
     dict.update(result, zip(keys, values, strict=True))
     return result

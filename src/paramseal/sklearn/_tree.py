@@ -448,7 +448,7 @@ class _BatchCodec:
         columns_raw, params_raw, state_raw = _check_names(node, kind, n, path)
         depth = P.depth(path) + 2
         # Decoded in the node's field order (tensors and ids are numbered in that order).
-        columns = {name: dec.decode(raw, ((path, ".columns"), f".{name}"), depth)
+        columns = {name: dec.decode_array(raw, ((path, ".columns"), f".{name}"), depth)
                    for name, raw in columns_raw.items()}
         counts = _array_field(node, "node_counts", dec, path, BATCH_TAG)
         nodes = _array_field(node, "nodes", dec, path, BATCH_TAG)
@@ -567,7 +567,10 @@ def _check_names(node: dict[str, Any], kind: _Kind, n: int, path: P.Path
                 and name != "tree_")
 
     for name, raw in columns.items():
-        if type(raw) is not list or len(raw) != n:
+        # a column of n strings (none with NUL) may be a strings node, §4.2
+        count = raw.get("count") if type(raw) is dict and raw.get("@") == "strings" else (
+            len(raw) if type(raw) is list else None)
+        if count != n:
             raise SchemaError(f"{BATCH_TAG}: column {name!r:.60} must be an array of {n} "
                               "nodes", path=rendered)
         if name in params or name in state:
