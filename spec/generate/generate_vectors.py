@@ -454,6 +454,18 @@ vector("type_ndarray_flip_bad_axis", "SchemaError",
 
 
 WORDS = [f"w{i}" for i in range(300)]
+NUMBERS = list(range(-5, 295))
+vector("schema_ints_node", "success",
+       "§4.2 an array of 256 or more 64-bit integers is one ints node")(
+    _schema({"@": "ints", "count": 300, "le64": np.array(NUMBERS, "<i8").tobytes()}, []))
+vector("schema_ints_as_plain_array", "SchemaError",
+       "§4.2 an array of 256 or more 64-bit integers MUST be an ints node")(
+    _schema(NUMBERS, []))
+vector("schema_ints_with_a_bool_stay_an_array", "success",
+       "§4.2 an array that holds a bool is not all integers: it stays an array")(
+    _schema([*NUMBERS, True], []))
+vector("schema_ints_length_mismatch", "SchemaError", "§4.2 le64 holds exactly 8 x count bytes")(
+    _schema({"@": "ints", "count": 300, "le64": np.array(NUMBERS, "<i8").tobytes()[:-1]}, []))
 vector("schema_strings_node", "success",
        "§4.2 an array of 256 or more strings is one strings node")(
     _schema({"@": "strings", "count": 300, "utf8": "\x00".join(WORDS).encode()}, []))

@@ -447,7 +447,7 @@ def _decode_set_items(node: dict[str, Any], dec: Any, path: P.Path) -> list[Any]
     from . import _canonical
 
     raw = node["items"]
-    if type(raw) is dict and raw.get("@") == "strings":
+    if type(raw) is dict and raw.get("@") in ("strings", "ints"):
         raw = dec.decode_array(raw, path, P.depth(path) + 1)  # plain str items
     if type(raw) is not list:
         raise _fail("items must be an array", path)
@@ -519,6 +519,10 @@ class _Strings:
     """Stands for the ``strings`` node, which only the schema writer produces (§4.2)."""
 
 
+class _Ints:
+    """Stands for the ``ints`` node, which only the schema writer produces (§4.2)."""
+
+
 def decode_strings(node: dict[str, Any], dec: Any, path: P.Path) -> list[str]:
     from ._schema import STRINGS_MIN
 
@@ -534,6 +538,18 @@ def decode_strings(node: dict[str, Any], dec: Any, path: P.Path) -> list[str]:
     return items
 
 
+def decode_ints(node: dict[str, Any], dec: Any, path: P.Path) -> list[int]:
+    from ._schema import STRINGS_MIN
+
+    count, data = node["count"], node["le64"]
+    if type(count) is not int or count < STRINGS_MIN or type(data) is not bytes:
+        raise _fail(f"an ints node holds at least {STRINGS_MIN} integers as bytes", path)
+    if len(data) != 8 * count:
+        raise _fail(f"an ints node of {count} integers holds {8 * count} bytes", path)
+    values: list[int] = np.frombuffer(data, dtype="<i8").tolist()
+    return values
+
+
 def _never_encoded(value: Any, enc: Any, path: P.Path) -> dict[str, Any]:
     raise _unsupported("strings nodes are made by the schema writer only", path)
 
@@ -544,6 +560,7 @@ def register(registry: Registry) -> None:
         registry.add(Entry(tag, cls, encode, decode, frozenset(fields), frozenset(optional)))
 
     add("strings", _Strings, _never_encoded, decode_strings, "count", "utf8")
+    add("ints", _Ints, _never_encoded, decode_ints, "count", "le64")
     add("tuple", tuple, encode_tuple, decode_tuple, "items")
     add("dict", dict, encode_dict, decode_dict, "keys", "values")
     add("set", set, _set_items, decode_set, "items")

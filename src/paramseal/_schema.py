@@ -37,6 +37,27 @@ STRINGS_MIN = 256
 _STR_ONLY = frozenset({str})
 
 
+_INT_ONLY = frozenset({int})
+_COMPACT_TAGS = frozenset({"strings", "ints"})
+_INT64_MAX = 2**63 - 1
+
+
+def ints_node(items: list[Any]) -> dict[str, Any] | None:
+    """The ``ints`` node for a plain array, or None when §4.2 keeps it an array."""
+    if (len(items) < STRINGS_MIN or type(items[0]) is not int
+            or set(map(type, items)) != _INT_ONLY
+            or min(items) < _INT64_MIN or max(items) > _INT64_MAX):
+        return None
+    return {"@": "ints", "count": len(items), "le64": np.array(items, dtype="<i8").tobytes()}
+
+
+def compact_node(items: list[Any]) -> dict[str, Any] | None:
+    """The compact form §4.2 requires for a long plain array, if any."""
+    if len(items) < STRINGS_MIN:
+        return None
+    return strings_node(items) or ints_node(items)
+
+
 def strings_node(items: list[Any]) -> dict[str, Any] | None:
     """The ``strings`` node for a plain array, or None when §4.2 keeps it an array."""
     if (len(items) < STRINGS_MIN or type(items[0]) is not str
@@ -184,7 +205,7 @@ def _canonical_walk(node: Any, array_nodes: list[dict[str, Any]]) -> Any:
                 if type(item) in _CONTAINERS:
                     node[i] = _canonical_walk(item, array_nodes)
             return node
-        return strings_node(node) or node
+        return compact_node(node) or node
     if t is not dict:
         return node
     keys = list(node)
@@ -264,9 +285,10 @@ class Decoder:
                     f"schema nests deeper than {self.limits.max_schema_depth} at {P.render(path)}"
                 )
             if _CONTAINERS.isdisjoint(map(type, node)):
-                if len(node) >= STRINGS_MIN and strings_node(node) is not None:
+                if len(node) >= STRINGS_MIN and compact_node(node) is not None:
                     raise SchemaError(
-                        f"an array of {len(node)} strings must be a strings node (§4.2)",
+                        f"an array of {len(node)} strings or integers must be a strings or "
+                        "ints node (§4.2)",
                         path=P.render(path),
                     )
                 return node  # a list of plain values is its own value
@@ -293,7 +315,7 @@ class Decoder:
 
     def decode_array(self, raw: Any, path: P.Path, depth: int) -> list[Any]:
         """Decode a field that holds an array of nodes: a msgpack array or a strings node."""
-        if type(raw) is list or (type(raw) is dict and raw.get("@") == "strings"):
+        if type(raw) is list or (type(raw) is dict and raw.get("@") in _COMPACT_TAGS):
             result = self.decode(raw, path, depth)
             if type(result) is list:
                 return result

@@ -563,7 +563,7 @@ def _validate_vectorizer(est: Any, path: str) -> None:
     if type(vocabulary) is not dict or not set(map(type, vocabulary)) <= {str}:
         raise _fail(tag, "vocabulary_ must be a dict with str keys", path)
     size = len(vocabulary)
-    values = list(vocabulary.values())
+    values = vocabulary.values()
     indices = None
     if set(map(type, values)) <= _INDEX_TYPES:
         try:

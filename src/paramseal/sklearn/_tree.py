@@ -567,8 +567,8 @@ def _check_names(node: dict[str, Any], kind: _Kind, n: int, path: P.Path
                 and name != "tree_")
 
     for name, raw in columns.items():
-        # a column of n strings (none with NUL) may be a strings node, §4.2
-        count = raw.get("count") if type(raw) is dict and raw.get("@") == "strings" else (
+        # a column of n strings or integers may be a strings or ints node, §4.2
+        count = raw.get("count") if type(raw) is dict and raw.get("@") in ("strings", "ints") else (
             len(raw) if type(raw) is list else None)
         if count != n:
             raise SchemaError(f"{BATCH_TAG}: column {name!r:.60} must be an array of {n} "
