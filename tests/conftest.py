@@ -214,6 +214,26 @@ class HostileBatch:
         assert match in report["message"], report["message"]
 
 
+def edit_array(key: str, change: Callable[[np.ndarray], np.ndarray]
+               ) -> Callable[[Any, dict[str, Any]], None]:
+    """An edit of a testkit state map: replace the array at ``key`` by ``change(array)``."""
+    def edit(parts: Any, state: dict[str, Any]) -> None:
+        node = state[key]
+        new = np.ascontiguousarray(change(parts.array(node)))
+        parts.set_array(node, new)
+        if new.dtype.str != node["dtype"]:
+            node["dtype"] = new.dtype.str
+            parts.tensors[node["tensor"]].code = testkit.NATIVE[new.dtype.str]
+    return edit
+
+
+def edit_value(key: str, value: Any) -> Callable[[Any, dict[str, Any]], None]:
+    """An edit of a testkit state map: set ``key`` to the raw node ``value``."""
+    def edit(parts: Any, state: dict[str, Any]) -> None:
+        state[key] = value
+    return edit
+
+
 @pytest.fixture
 def kit() -> Any:
     return testkit

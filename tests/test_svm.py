@@ -17,6 +17,8 @@ import pytest
 import scipy.sparse as sp
 import testkit
 from conftest import HostileBatch, roundtrip
+from conftest import edit_array as _array
+from conftest import edit_value as _value
 from sklearn import svm
 
 import paramseal
@@ -139,22 +141,7 @@ def _edited(model: Any, edit: Callable[[Any, dict[str, Any]], None]) -> bytes:
     return testkit.pack(parts)
 
 
-def _array(key: str, change: Callable[[np.ndarray], np.ndarray]
-           ) -> Callable[[Any, dict[str, Any]], None]:
-    def edit(parts: Any, state: dict[str, Any]) -> None:
-        node = state[key]
-        new = np.ascontiguousarray(change(parts.array(node)))
-        parts.set_array(node, new)
-        if new.dtype.str != node["dtype"]:
-            node["dtype"] = new.dtype.str
-            parts.tensors[node["tensor"]].code = testkit.NATIVE[new.dtype.str]
-    return edit
 
-
-def _value(key: str, value: Any) -> Callable[[Any, dict[str, Any]], None]:
-    def edit(parts: Any, state: dict[str, Any]) -> None:
-        state[key] = value
-    return edit
 
 
 def _tampered(model: Any, **attrs: Any) -> bytes:

@@ -67,6 +67,17 @@ class Registry:
         return tuple(sorted(self.by_tag))
 
 
+def with_write_check(entry: Entry, check: Callable[[Any, Path], None]) -> Entry:
+    """``entry``, running ``check(obj, path)`` before writing each object (to refuse early)."""
+    encode = entry.encode
+
+    def checked(obj: Any, enc: Encoder, path: Path) -> dict[str, Any]:
+        check(obj, path)
+        return encode(obj, enc, path)
+
+    return dataclasses.replace(entry, encode=checked)
+
+
 _default: Registry | None = None
 _lock = threading.Lock()
 

@@ -21,7 +21,6 @@ make the bytes of a model change each time it is used.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import numbers
 from collections.abc import Callable
@@ -31,7 +30,7 @@ import numpy as np
 
 from .. import _paths as P
 from ..errors import ReconstructionError, UnsupportedTypeError
-from ..registry import Entry, Registry
+from ..registry import Entry, Registry, with_write_check
 from ._estimator import estimator_entry
 
 # Metric names an estimator may use (sklearn maps each to one of the metric classes below).
@@ -469,14 +468,4 @@ def register(registry: Registry) -> None:
                       (neighbors.NearestNeighbors, "unsupervised")):
         tag = tag_for(cls)
         entry = estimator_entry(cls, tag, _neighbors_validator(tag, kind, trees))
-        registry.add(_checked_on_write(entry, _check_writable))
-
-
-def _checked_on_write(entry: Entry, check: Callable[[Any, P.Path], None]) -> Entry:
-    encode = entry.encode
-
-    def checked(obj: Any, enc: Any, path: P.Path) -> dict[str, Any]:
-        check(obj, path)
-        return encode(obj, enc, path)
-
-    return dataclasses.replace(entry, encode=checked)
+        registry.add(with_write_check(entry, _check_writable))

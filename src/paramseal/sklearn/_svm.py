@@ -18,7 +18,6 @@ checks shapes so that they give no silently wrong answers.
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +26,7 @@ import numpy as np
 
 from .. import _paths as P
 from ..errors import ReconstructionError, UnsupportedTypeError
-from ..registry import Entry, Registry
+from ..registry import Registry, with_write_check
 from ._estimator import estimator_entry
 
 _KERNELS = frozenset({"linear", "poly", "rbf", "sigmoid", "precomputed"})
@@ -242,17 +241,7 @@ def register(registry: Registry) -> None:
         tag = tag_for(cls)
         entry = estimator_entry(cls, tag, _libsvm_validator(tag, cls._impl),
                                 derived=_writable_for_proba)
-        registry.add(_checked_on_write(entry, _check_writable))
+        registry.add(with_write_check(entry, _check_writable))
     for cls, classifier in ((svm.LinearSVC, True), (svm.LinearSVR, False)):
         tag = tag_for(cls)
         registry.add(estimator_entry(cls, tag, _linear_validator(tag, classifier)))
-
-
-def _checked_on_write(entry: Entry, check: Callable[[Any, P.Path], None]) -> Entry:
-    encode = entry.encode
-
-    def checked(obj: Any, enc: Any, path: P.Path) -> dict[str, Any]:
-        check(obj, path)
-        return encode(obj, enc, path)
-
-    return dataclasses.replace(entry, encode=checked)
