@@ -560,8 +560,10 @@ def _validate_vectorizer(est: Any, path: str) -> None:
     if "vocabulary_" not in state:
         return
     vocabulary = state["vocabulary_"]
-    if type(vocabulary) is not dict or not set(map(type, vocabulary)) <= {str}:
-        raise _fail(tag, "vocabulary_ must be a dict with str keys", path)
+    # Only the values reach native code (they become CSR column indices); a key that is not a
+    # str can never match a token, so it is not checked here (100,000 keys cost 3 ms).
+    if type(vocabulary) is not dict:
+        raise _fail(tag, "vocabulary_ must be a dict", path)
     size = len(vocabulary)
     values = vocabulary.values()
     indices = None
