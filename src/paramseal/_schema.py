@@ -253,7 +253,6 @@ class Decoder:
         self._tensor_used = bytearray(len(params.tensors))
         self._last_by_key: dict[int, int] = {}
         self._nodes = 0
-        self._deferred: list[Any] = []
         #: Verdicts that hold for the rest of this load (see sklearn/_estimator.py).
         self.validated: dict[Any, Any] = {}
 
@@ -265,9 +264,6 @@ class Decoder:
         if top["version"] != SCHEMA_VERSION:
             raise SchemaError(f"unknown schema version {top['version']!r:.20}", path="$.version")
         obj = self.decode(top["root"], P.ROOT, 0)
-        # Checks that entries deferred to run over many objects at once (§4.4).
-        for check in self._deferred:
-            check()
         if len(self._objects) != self._referenced:
             raise SchemaError("a node has an id that is never referenced")
         if self._tensor_used.count(1) != len(self._tensor_used):
@@ -294,15 +290,6 @@ class Decoder:
                 return node  # a list of plain values is its own value
             return [self.decode(x, (path, f"[{i}]"), depth + 1) for i, x in enumerate(node)]
         return node
-
-    def defer(self, check: Any) -> None:
-        """Run ``check()`` once the whole schema is decoded, before the object is returned.
-
-        For validation that is cheaper over many objects at once (thousands of small trees).
-        Objects whose check is deferred MUST NOT be used by any code, native or not, until
-        then: nothing else may call their methods during the load.
-        """
-        self._deferred.append(check)
 
     def charge_nodes(self, count: int, path: P.Path) -> None:
         """Count ``count`` objects that one node stands for (a batch of trees) against the
