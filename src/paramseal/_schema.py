@@ -263,7 +263,10 @@ class Decoder:
             raise SchemaError("schema must be a map with exactly the keys root, version")
         if top["version"] != SCHEMA_VERSION:
             raise SchemaError(f"unknown schema version {top['version']!r:.20}", path="$.version")
-        obj = self.decode(top["root"], P.ROOT, 0)
+        try:
+            obj = self.decode(top["root"], P.ROOT, 0)
+        except RecursionError as exc:  # a safety net: depth is bounded per node already
+            raise LimitError("schema nests too deeply for this interpreter") from exc
         if len(self._objects) != self._referenced:
             raise SchemaError("a node has an id that is never referenced")
         if self._tensor_used.count(1) != len(self._tensor_used):
