@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -120,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         for i, line in enumerate(exc.diagnostics().splitlines()):
             print(f"paramseal: {'error: ' if i == 0 else ''}{line}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away (`paramseal inspect f | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"paramseal: error: {(exc.strerror or str(exc)).lower()}{where}", file=sys.stderr)
