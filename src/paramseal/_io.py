@@ -28,12 +28,18 @@ Source = str | os.PathLike[str] | IO[bytes]
 def read_buffer(source: Any, *, use_mmap: bool, limits: _limits.Limits) -> memoryview:
     """The whole file as a memoryview: mapped, read into bytes, or copied into a bytearray."""
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as f:
+        with open(source, "rb", buffering=0) as f:
             size = os.fstat(f.fileno()).st_size
             _limits.check("file size", size, limits.max_file_bytes)
             if use_mmap and size >= MMAP_THRESHOLD:
                 return memoryview(_mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_READ))
-            return _read_exactly(f, size, writable=not use_mmap)
+            if use_mmap:
+                # small file: one read into an immutable buffer (arrays are read-only views)
+                data = f.read(size + 1)
+                if len(data) != size:
+                    raise ContainerError("file changed size while it was being read")
+                return memoryview(data)
+            return _read_exactly(f, size, writable=True)
     if isinstance(source, (bytes, bytearray, memoryview)):
         raise TypeError("use paramseal.loads() for bytes; load() takes a path or a binary file")
     read = getattr(source, "read", None)

@@ -27,6 +27,7 @@ Validator = Callable[[Any, str], None]
 AttributeEncoder = Callable[[Any, Any, Any], Any]
 
 _MAX_NAME = 128
+_MAX_ALLOWED_NAMES = 1024
 
 
 def _param_names(cls: type) -> tuple[str, ...]:
@@ -71,6 +72,8 @@ class EstimatorCodec:
         self._names: tuple[str, ...] | None = None
         self._name_set: frozenset[str] = frozenset()
         self._class_attrs: frozenset[str] = frozenset()
+        #: State names already found allowed (the check depends on the name only).
+        self._allowed_state: set[str] = set()
 
     def _prepare(self) -> tuple[str, ...]:
         if self._names is None:
@@ -165,12 +168,17 @@ class EstimatorCodec:
         values = est.__dict__
         for name in names:
             values[name] = dec.decode(raw_params[name], (path, f".{name}"), depth)
+        allowed = self._allowed_state
         for name, raw in raw_state.items():
-            if (not _plain_name(name) or name in self._class_attrs or name in self._name_set
-                    or name in self.dropped):
-                raise SchemaError(
-                    f"{self.tag}: attribute name {name!r:.60} is not allowed", path=P.render(path)
-                )
+            if name not in allowed:
+                if (not _plain_name(name) or name in self._class_attrs or name in self._name_set
+                        or name in self.dropped):
+                    raise SchemaError(
+                        f"{self.tag}: attribute name {name!r:.60} is not allowed",
+                        path=P.render(path),
+                    )
+                if len(allowed) < _MAX_ALLOWED_NAMES:
+                    allowed.add(name)  # this name passed once: it always will
             values[name] = dec.decode(raw, (path, f".{name}"), depth)
         rendered = None
         try:
