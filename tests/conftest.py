@@ -74,33 +74,6 @@ def roundtrip(model: Any, X: Any, **load_kwargs: Any) -> Any:
     return loaded
 
 
-_CHILD = textwrap.dedent(
-    """
-    import json, sys, faulthandler
-    import numpy as np
-    faulthandler.enable()
-    import paramseal
-    from paramseal import errors
-    path, x_path, methods = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    try:
-        model = paramseal.load(path)
-    except errors.ParamsealError as exc:
-        print(json.dumps({"outcome": "error", "class": type(exc).__name__,
-                          "mro": [c.__name__ for c in type(exc).__mro__], "message": str(exc)}))
-        sys.exit(0)
-    X = np.load(x_path, allow_pickle=False)
-    for name in methods:
-        method = getattr(model, name, None)
-        if method is not None:
-            try:
-                method(X)
-            except Exception:
-                pass
-    print(json.dumps({"outcome": "loaded"}))
-    """
-)
-
-
 def load_in_subprocess(
     data: bytes, X: Any, tmp_path: Path, methods: tuple[str, ...] = METHODS, timeout: float = 120
 ) -> dict[str, Any]:
@@ -112,13 +85,17 @@ def load_in_subprocess(
     path.write_bytes(data)
     x_path = tmp_path / "X.npy"
     np.save(x_path, np.asarray(X), allow_pickle=False)
+    cases = tmp_path / "hostile.jsonl"
+    cases.write_text(json.dumps(["hostile", str(path), str(x_path)]) + "\n")
     env = dict(os.environ, PYTHONFAULTHANDLER="1")
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), str(x_path), json.dumps(list(methods))],
+        [sys.executable, "-c", _BATCH_CHILD, str(cases), json.dumps(list(methods))],
         capture_output=True, text=True, timeout=timeout, env=env,
     )
     assert proc.returncode == 0, f"child died (rc={proc.returncode}):\n{proc.stderr[-3000:]}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    report.pop("name")
+    return report
 
 
 def assert_rejected(data: bytes, X: Any, tmp_path: Path, error: str = "ReconstructionError",
