@@ -74,10 +74,23 @@ def _plain_classes() -> list[type]:
 
 
 def register(registry: Registry) -> None:
-    from . import _cluster, _hgb, _misc, _neighbors, _svm, _tree, tag_for
+    from . import (
+        _cluster,
+        _decomposition,
+        _hgb,
+        _linear,
+        _meta,
+        _misc,
+        _neighbors,
+        _preprocessing,
+        _svm,
+        _tree,
+        tag_for,
+    )
 
     for cls in _plain_classes():
         registry.add(estimator_entry(cls, tag_for(cls)))
     # Families whose state reaches native code: each registers its classes with validators.
-    for family in (_tree, _neighbors, _svm, _cluster, _hgb, _misc):
+    for family in (_tree, _neighbors, _svm, _cluster, _hgb, _misc, _linear, _preprocessing,
+                   _decomposition, _meta):
         family.register(registry)
