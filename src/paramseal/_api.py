@@ -9,7 +9,7 @@ import platform
 from collections.abc import Mapping
 from typing import Any
 
-from . import _container, _io, _params
+from . import _container, _io, _params, _versions
 from . import limits as _limits
 from ._header import Header, Section, Signature
 from ._schema import Decoder, Encoder
@@ -104,6 +104,7 @@ def load(
     *,
     mmap: bool = True,
     check_digests: bool = False,
+    strict_versions: bool = False,
     limits: _limits.Limits | None = None,
     registry: Registry | None = None,
 ) -> Any:
@@ -111,18 +112,22 @@ def load(
 
     With ``mmap=True`` (the default) arrays are read-only, zero-copy views of the file;
     ``mmap=False`` copies the file into memory and gives writable arrays. ``check_digests``
-    also checks every section against the SHA-256 the header commits to.
+    also checks every section against the SHA-256 the header commits to. A file written under
+    another scikit-learn minor version gives a :class:`~paramseal.errors.VersionWarning`, or
+    with ``strict_versions=True`` a :class:`~paramseal.errors.VersionMismatchError`.
     """
     limits = limits or _limits.DEFAULT
     # (1) Read at most limits.max_file_bytes: map the file, or copy it.
     buffer = _io.read_buffer(file, use_mmap=mmap, limits=limits)
-    return _load_buffer(buffer, check_digests=check_digests, limits=limits, registry=registry)
+    return _load_buffer(buffer, check_digests=check_digests, strict_versions=strict_versions,
+                        limits=limits, registry=registry)
 
 
 def loads(
     data: bytes | bytearray | memoryview,
     *,
     check_digests: bool = False,
+    strict_versions: bool = False,
     limits: _limits.Limits | None = None,
     registry: Registry | None = None,
 ) -> Any:
@@ -132,6 +137,7 @@ def loads(
     return _load_buffer(
         memoryview(data).cast("B"),
         check_digests=check_digests,
+        strict_versions=strict_versions,
         limits=limits or _limits.DEFAULT,
         registry=registry,
     )
@@ -141,6 +147,7 @@ def _load_buffer(
     buffer: memoryview,
     *,
     check_digests: bool,
+    strict_versions: bool,
     limits: _limits.Limits,
     registry: Registry | None,
 ) -> Any:
@@ -155,8 +162,10 @@ def _load_buffer(
         raise DecryptionError("this file is encrypted; this paramseal cannot decrypt it")
     # (5) The params section: tensor table and layout, no data read (§5).
     params = _params.parse(container.sections["params"], limits)
-    # (6) The schema, rebuilt node by node through the registry (§4, §6).
-    decoder = Decoder(registry or default_registry(), params, limits)
+    # (6) The schema, rebuilt node by node through the registry (§4, §6); before the first
+    #     scikit-learn object, the file's scikit-learn version is compared with ours.
+    check = _versions.sklearn_check(container.header.producer, strict=strict_versions)
+    decoder = Decoder(registry or default_registry(), params, limits, on_sklearn=check)
     return decoder.decode_root(container.sections["schema"])
 
 

@@ -14,6 +14,7 @@ The :class:`Encoder` turns objects into nodes and collects arrays for the params
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -244,8 +245,11 @@ class Decoder:
         registry: Registry,
         params: Params,
         limits: _limits.Limits = _limits.DEFAULT,
+        on_sklearn: Callable[[], None] | None = None,
     ) -> None:
         self.registry = registry
+        #: Runs once, before the first scikit-learn object is rebuilt (the version check).
+        self._on_sklearn = on_sklearn
         self.params = params
         self.limits = limits
         self._objects: dict[int, Any] = {}
@@ -338,6 +342,9 @@ class Decoder:
             raise UnsupportedTypeError(
                 f"type tag {tag!r:.80} is not in this registry", path=P.render(path)
             )
+        if self._on_sklearn is not None and tag.startswith("sklearn."):
+            check, self._on_sklearn = self._on_sklearn, None
+            check()
         have = node.keys() - {"@", "id"}
         if have != entry.fields and not (
             entry.fields <= have and have <= entry.fields | entry.optional

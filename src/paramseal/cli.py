@@ -95,6 +95,56 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _supported(args: argparse.Namespace) -> int:
+    import time
+
+    import sklearn
+
+    from .sklearn import coverage
+
+    wanted = set(args.only.split(",")) if args.only else None
+    cases = [c for c in coverage.cases() if wanted is None or c.class_name in wanted]
+    by_class: dict[str, list[coverage.Result]] = {}
+    start = time.perf_counter()
+    for case in cases:
+        by_class.setdefault(case.class_name, []).append(coverage.run_case(case))
+    classes: dict[str, dict[str, Any]] = {
+        name: {
+            "round_trips": all(r.ok for r in results),
+            "configurations": [
+                {"id": r.id, "status": r.status, "detail": r.detail, "bytes": r.bytes}
+                for r in results
+            ],
+        }
+        for name, results in sorted(by_class.items())
+    }
+    n_ok = sum(c["round_trips"] for c in classes.values())
+    summary = {
+        "scikit-learn": sklearn.__version__,
+        "classes": len(classes),
+        "round_trip": n_ok,
+        "configurations": len(cases),
+        "excluded": dict(coverage.EXCLUDED),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    if args.json:
+        print(json.dumps({"summary": summary, "classes": classes}, indent=2))
+        return 0
+    for name, info in classes.items():
+        configs = info["configurations"]
+        mark = "yes" if info["round_trips"] else "NO "
+        line = f"{mark}  {name}"
+        if len(configs) > 1:
+            line += f" ({len(configs)} configurations)"
+        print(line)
+        for config in configs:
+            if config["status"] != "ok":
+                print(f"       {config['id']}: {config['status']}: {config['detail'][:200]}")
+    print(f"\n{n_ok} of {len(classes)} estimator classes round-trip with scikit-learn "
+          f"{sklearn.__version__} ({len(cases)} configurations, {summary['seconds']} s)")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paramseal", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +160,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("file")
     p.set_defaults(run=_pack)
+    p = sub.add_parser(
+        "supported",
+        help="fit, write, read back and compare every scikit-learn estimator (takes a minute)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--only", metavar="A,B", help="only these class names")
+    p.set_defaults(run=_supported)
     return parser
 
 

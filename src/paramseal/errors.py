@@ -82,6 +82,17 @@ class ReconstructionError(ParamsealError, ValueError):
         super().__init__(f"{type_name}: {message} at {path}")
 
 
+class VersionMismatchError(ParamsealError):
+    """The file was written by another scikit-learn minor version, and the caller asked for
+    strict versions (``load(..., strict_versions=True)``)."""
+
+
+class VersionWarning(UserWarning):
+    """The file was written by another scikit-learn minor version; its model may behave
+    differently, or fail, under this one. Raised as :class:`VersionMismatchError` instead with
+    ``strict_versions=True``."""
+
+
 class VerificationError(ParamsealError):
     """A signature or a trust policy did not hold. Terse on purpose."""
 
@@ -102,4 +113,6 @@ __all__ = [
     "UnsupportedTypeError",
     "UnsupportedVersionError",
     "VerificationError",
+    "VersionMismatchError",
+    "VersionWarning",
 ]

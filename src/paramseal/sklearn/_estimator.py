@@ -62,8 +62,10 @@ class EstimatorCodec:
         derived: Callable[[Any], None] | None = None,
         dropped: frozenset[str] = frozenset(),
         attribute_encoders: dict[str, AttributeEncoder] | None = None,
+        validate_unfitted: bool = False,
     ) -> None:
         self.attribute_encoders = attribute_encoders or {}
+        self.validate_unfitted = validate_unfitted
         self.cls = cls
         self.tag = tag
         self.validate = validate
@@ -190,7 +192,12 @@ class EstimatorCodec:
             ) from exc
         if self.derived is not None:
             self.derived(est)
-        if self.validate is not None:
+        # An unfitted estimator (the ``estimator=SVC()`` of a search) gives native code
+        # nothing to index: its parameters were validated above. scikit-learn names fitted
+        # attributes ``name_`` or ``_name``; any of them makes the class validator run, and
+        # the validator requires all of them.
+        if self.validate is not None and (self.validate_unfitted or any(
+                name[0] == "_" or name[-1] == "_" for name in raw_state)):
             self.validate(est, rendered or P.render(path))
         return est
 
@@ -235,7 +242,11 @@ def estimator_entry(
     derived: Callable[[Any], None] | None = None,
     dropped: frozenset[str] = frozenset(),
     attribute_encoders: dict[str, AttributeEncoder] | None = None,
+    validate_unfitted: bool = False,
 ) -> Entry:
+    """The registry entry of an estimator class; ``validate`` runs on fitted instances only,
+    unless ``validate_unfitted`` (for validators that also check parameters)."""
     codec = EstimatorCodec(cls, tag, validate, derived=derived, dropped=dropped,
-                           attribute_encoders=attribute_encoders)
+                           attribute_encoders=attribute_encoders,
+                           validate_unfitted=validate_unfitted)
     return Entry(tag, cls, codec.encode, codec.decode, frozenset({"params", "state"}))

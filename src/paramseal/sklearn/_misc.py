@@ -676,12 +676,13 @@ def register(registry: Registry) -> None:
         dropped=frozenset({"_loss_function_"}))
     add(neural_network.MLPClassifier, _validate_mlp)
     add(neural_network.MLPRegressor, _validate_mlp)
-    add(preprocessing.FunctionTransformer, _validate_function_transformer)
+    add(preprocessing.FunctionTransformer, _validate_function_transformer, validate_unfitted=True)
     add(preprocessing.OneHotEncoder, _validate_one_hot)
     add(preprocessing.PolynomialFeatures, _validate_polynomial)
     # ``_stop_words_id`` is ``id(stop_words)``, a memory address: a cache key, not state.
     for cls in (text.CountVectorizer, text.TfidfVectorizer):
-        add(cls, _validate_vectorizer, dropped=frozenset({"_stop_words_id"}))
+        add(cls, _validate_vectorizer, dropped=frozenset({"_stop_words_id"}),
+            validate_unfitted=True)
 
     # Helper objects.
     codecs = [
