@@ -319,13 +319,7 @@ def run_case(case: Case) -> Result:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            estimator = case.build()
-            fit_args, X = _inputs(estimator, case.data)
-            from sklearn.utils.estimator_checks import set_random_state
-
-            set_random_state(estimator, 0)
-            if case.class_name != "FrozenEstimator":
-                estimator.fit(*fit_args)
+            estimator, X = fit(case)
         except Exception as exc:  # reported; the run goes on
             return Result(case.id, case.class_name, "unfittable", f"{type(exc).__name__}: {exc}")
         try:
@@ -345,6 +339,20 @@ def run_case(case: Case) -> Result:
     status = "ok" if problem is None else "mismatch"
     return Result(case.id, case.class_name, status, problem or "", len(data),
                   time.perf_counter() - start)
+
+
+def fit(case: Case) -> tuple[Any, Any]:
+    """The fitted estimator of ``case`` and the input its inference methods are called on."""
+    from sklearn.utils.estimator_checks import set_random_state
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator = case.build()
+        fit_args, X = _inputs(estimator, case.data)
+        set_random_state(estimator, 0)
+        if case.class_name != "FrozenEstimator":  # already fitted; its fit() refuses
+            estimator.fit(*fit_args)
+    return estimator, X
 
 
 def _inputs(estimator: Any, data: str) -> tuple[tuple[Any, ...], Any]:
