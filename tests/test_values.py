@@ -348,3 +348,28 @@ def test_mmap_arrays_are_read_only_and_copies_writable(tmp_path: Any, size: int)
     copied[0][0] = 42.0  # a private copy: the file is unchanged
     assert_same(value, paramseal.load(path))
     assert_same(value[1], copied[1])
+
+
+def test_sparse_rows_keep_their_stored_order() -> None:
+    """scipy sums a row in stored order: an unsorted matrix is written as it is (§6.3)."""
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=6) * 10.0 ** rng.randint(-8, 8, size=6)
+    matrix = sp.csr_matrix((values, [5, 1, 3, 0, 4, 2], [0, 3, 3, 6]), shape=(3, 6))
+    assert not matrix.has_sorted_indices
+    loaded = paramseal.loads(paramseal.dumps(matrix))
+    assert loaded.indices.tolist() == [5, 1, 3, 0, 4, 2]
+    assert not loaded.has_sorted_indices and not loaded.has_canonical_format
+    vector = rng.normal(size=6)
+    assert (loaded @ vector).tobytes() == (matrix @ vector).tobytes()
+    assert paramseal.dumps(loaded) == paramseal.dumps(matrix)
+
+
+def test_sparse_duplicates_are_summed_when_written() -> None:
+    import scipy.sparse as sp
+
+    matrix = sp.csr_matrix(([1.0, 2.0, 4.0], [3, 3, 0], [0, 2, 3]), shape=(2, 4))
+    loaded = paramseal.loads(paramseal.dumps(matrix))
+    assert loaded.has_canonical_format and loaded.indices.tolist() == [3, 0]
+    assert loaded.toarray().tolist() == matrix.toarray().tolist()

@@ -3,8 +3,12 @@
 Native code (scipy's sparsetools, scikit-learn's CSR kernels, libsvm) indexes with ``indptr``
 and ``indices`` without bounds checks, and scipy's constructor checks neither the range nor the
 order of indices. So every compressed matrix is checked in full before it is built: index dtype,
-``indptr`` starts at 0, never decreases and ends at nnz, every index in range, and each row (or
-column) sorted without duplicates (canonical format).
+``indptr`` starts at 0, never decreases and ends at nnz, every index in range, and no index twice
+in a row (or column).
+
+Rows keep the order they were stored in: scipy sums a row's products in stored order, so
+sorting a matrix that was fitted unsorted (``SparseRandomProjection.components_``) would change
+the last bits of ``transform``. A matrix is marked sorted only when its indices are.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ _INDEX_DTYPES = (np.dtype("<i4"), np.dtype("<i8"))
 
 def encode_sparse(matrix: Any, enc: Any, path: P.Path) -> dict[str, Any]:
     fmt, kind = _KINDS[type(matrix)]
-    if not matrix.has_canonical_format:
+    if not matrix.has_canonical_format and _row_order(matrix.indptr, matrix.indices) is None:
+        # duplicate entries mean their sum to scipy: write that sum, once
         matrix = matrix.copy()
         matrix.sum_duplicates()
     return {
@@ -65,17 +70,36 @@ def check_compressed(
     steps = np.diff(indptr)
     if (steps < 0).any():
         return "indptr must not decrease"
-    if nnz:
-        if indices.min() < 0 or indices.max() >= n_minor:
-            return f"indices must be in [0, {n_minor})"
-        # canonical: strictly increasing within each row; a row boundary resets the order.
-        increasing = indices[1:] > indices[:-1]
-        starts = indptr[1:-1]
-        boundary = np.zeros(nnz - 1, dtype=bool) if nnz > 1 else np.zeros(0, dtype=bool)
-        boundary[starts[(starts > 0) & (starts < nnz)] - 1] = True
-        if not (increasing | boundary).all():
-            return "indices must be sorted and unique within each row"
+    if nnz and (indices.min() < 0 or indices.max() >= n_minor):
+        return f"indices must be in [0, {n_minor})"
+    if _row_order(indptr, indices) is None:
+        return "an index appears twice within a row"
     return None
+
+
+def _row_order(indptr: np.ndarray, indices: np.ndarray) -> bool | None:
+    """True if every row's indices increase, False if they are unique but some row is out of
+    order, None if a row holds an index twice. ``indptr`` must be valid already."""
+    nnz = len(indices)
+    if nnz < 2:
+        return True
+    # strictly increasing within each row; a row boundary resets the order
+    increasing = indices[1:] > indices[:-1]
+    starts = indptr[1:-1]
+    increasing[starts[(starts > 0) & (starts < nnz)] - 1] = True
+    if increasing.all():
+        return True
+    n_rows = len(indptr) - 1
+    width = int(indices.max()) + 1
+    if n_rows * width >= 2**62:  # keys would overflow int64: sort (row, index) pairs instead
+        rows = np.repeat(np.arange(n_rows), np.diff(indptr))
+        order = np.lexsort((indices, rows))
+        same_row = rows[order][1:] == rows[order][:-1]
+        return None if (same_row & (indices[order][1:] == indices[order][:-1])).any() else False
+    # rows are contiguous runs, so row * width + index is unique iff no row repeats an index
+    keys = np.sort(np.repeat(np.arange(n_rows, dtype=np.int64) * width, np.diff(indptr))
+                   + indices)
+    return None if (keys[1:] == keys[:-1]).any() else False
 
 
 def decode_sparse(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
@@ -117,8 +141,12 @@ def decode_sparse(node: dict[str, Any], dec: Any, path: P.Path) -> Any:
         problem = check_compressed(matrix.indptr, matrix.indices, matrix.data, n_major, n_minor)
         if problem:
             raise fail(problem)
-    matrix.has_sorted_indices = True
-    matrix.has_canonical_format = True
+    if _row_order(indptr, indices):
+        matrix.has_sorted_indices = True
+        matrix.has_canonical_format = True
+    else:  # unique but unsorted: scipy must not take the sorted fast paths
+        matrix.has_sorted_indices = False
+        matrix.has_canonical_format = False
     return matrix
 
 
