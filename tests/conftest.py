@@ -198,7 +198,8 @@ def edit_array(key: str, change: Callable[[np.ndarray], np.ndarray]
         node = state[key]
         new = np.ascontiguousarray(change(parts.array(node)))
         parts.set_array(node, new)
-        if new.dtype.str != node["dtype"]:
+        # structured arrays keep their field-list dtype node (and are stored field by field)
+        if new.dtype.names is None and new.dtype.str != node["dtype"]:
             node["dtype"] = new.dtype.str
             parts.tensors[node["tensor"]].code = testkit.NATIVE[new.dtype.str]
     return edit

@@ -83,7 +83,7 @@ def test_nested_scikit_learn_objects_are_checked_once(tmp_path) -> None:
     assert len(record) == 1
     path = tmp_path / "m.paramseal"
     path.write_bytes(data)
-    with pytest.raises(VersionMismatchError, match="0.24.2"):
+    with pytest.raises(VersionMismatchError, match=r"0\.24\.2"):
         paramseal.load(path, strict_versions=True)
 
 

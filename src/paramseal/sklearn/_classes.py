@@ -31,14 +31,13 @@ def _plain_classes() -> list[type]:
     )
 
     return [
-        # linear models: coef_ @ X in numpy
+        # linear models: coef_ @ X in numpy (SGD and the others with native state: _linear)
         linear_model.LinearRegression,
         linear_model.Ridge,
         linear_model.RidgeClassifier,
         linear_model.Lasso,
         linear_model.ElasticNet,
         linear_model.LogisticRegression,
-        linear_model.SGDRegressor,
         # naive Bayes
         naive_bayes.GaussianNB,
         naive_bayes.MultinomialNB,

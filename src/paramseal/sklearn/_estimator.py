@@ -132,6 +132,14 @@ class EstimatorCodec:
                     f"{self.tag} has no attribute for its parameter {name!r}", path=P.render(path)
                 )
             params[name] = enc.encode(state.pop(name), (path, f".{name}"))
+        # A reader runs this check on every estimator it loads (§6.5): never write a file
+        # that would be refused for it.
+        try:
+            self._validate_params(est, vars(est), {})
+        except (ValueError, TypeError) as exc:
+            raise UnsupportedTypeError(
+                f"{self.tag} has parameters that scikit-learn's own validation refuses, so "
+                f"no reader would load it: {exc}", path=P.render(path)) from exc
         fitted = {}
         for name in sorted(state):
             if name in self.dropped:

@@ -426,12 +426,6 @@ def _validate_function_transformer(est: Any, path: str) -> None:
                            ("func", "inverse_func", "feature_names_out"), path)
 
 
-def _sgd_classifier_loss(est: Any) -> None:
-    """``_loss_function_`` is a Cython object built from ``loss`` and ``epsilon`` (fit only)."""
-    if "coef_" in vars(est):
-        est._loss_function_ = est._get_loss_function(est.loss)
-
-
 def _validate_mlp(est: Any, path: str) -> None:
     from sklearn.neural_network._base import ACTIVATIONS
 
@@ -653,7 +647,7 @@ def _validate_polynomial(est: Any, path: str) -> None:
 # ---------------------------------------------------------------- registration
 
 def register(registry: Registry) -> None:
-    from sklearn import linear_model, neural_network, preprocessing
+    from sklearn import neural_network, preprocessing
     from sklearn.feature_extraction import text
     from sklearn.metrics._scorer import _PassthroughScorer, _Scorer
     from sklearn.model_selection import (
@@ -672,8 +666,6 @@ def register(registry: Registry) -> None:
         registry.add(estimator_entry(cls, tag_for(cls), validate, **kwargs))
 
     # Estimators with a validator, derived state or dropped attributes.
-    add(linear_model.SGDClassifier, derived=_sgd_classifier_loss,
-        dropped=frozenset({"_loss_function_"}))
     add(neural_network.MLPClassifier, _validate_mlp)
     add(neural_network.MLPRegressor, _validate_mlp)
     add(preprocessing.FunctionTransformer, _validate_function_transformer, validate_unfitted=True)

@@ -35,7 +35,7 @@ from ._estimator import estimator_entry
 
 # Metric names an estimator may use (sklearn maps each to one of the metric classes below).
 _METRIC_NAMES = frozenset({"euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev",
-                           "infinity", "minkowski", "seuclidean", "mahalanobis"})
+                           "infinity", "minkowski", "seuclidean", "mahalanobis", "precomputed"})
 #: The parameters each metric accepts in ``effective_metric_params_`` (alternatives).
 _METRIC_PARAMS: dict[str, tuple[frozenset[str], ...]] = {
     "minkowski": (frozenset({"p", "w"}),),
@@ -372,6 +372,12 @@ def _neighbors_validator(tag: str, kind: str, trees: dict[str, type]) -> Callabl
         method = est.__dict__.get("_fit_method")
         if method not in ("kd_tree", "ball_tree", "brute"):
             raise fail(f"_fit_method must be kd_tree, ball_tree or brute, found {method!r:.40}")
+        if metric == "precomputed" and (method != "brute" or n_features != n_samples):
+            # The query's columns are indices into the fitted samples: kneighbors_graph
+            # builds a CSR matrix of n_samples_fit_ columns from them.
+            raise fail(f"a precomputed fit must use the brute method on a square distance "
+                       f"matrix: n_features_in_ {n_features} must equal n_samples_fit_ "
+                       f"{n_samples}")
         fit_x = est.__dict__.get("_fit_X")
         expected_shape = (n_samples, n_features)
         if sp.issparse(fit_x):
@@ -412,6 +418,11 @@ def _neighbors_validator(tag: str, kind: str, trees: dict[str, type]) -> Callabl
 
         if kind == "classifier":
             _check_classifier_targets(est, n_samples, fail)
+        elif kind == "transformer":
+            if est.__dict__.get("_n_features_out") != n_samples:
+                raise fail(f"_n_features_out must be n_samples_fit_ = {n_samples}")
+        elif kind == "lof":
+            _check_lof(est, n_samples, fail)
         elif kind == "regressor":
             y = est.__dict__.get("_y")
             if type(y) is not np.ndarray or y.ndim not in (1, 2) or len(y) != n_samples:
@@ -442,8 +453,203 @@ def _check_classifier_targets(est: Any, n_samples: int,
             raise fail(f"_y values must be class indices in [0, {len(labels)})")
 
 
+def _check_lof(est: Any, n_samples: int, fail: Callable[[str], ReconstructionError]) -> None:
+    """LocalOutlierFactor: numpy indexes ``_lrd`` and ``_distances_fit_X_`` with neighbor
+    indices in [0, n_samples_fit_) and column ``n_neighbors_ - 1``."""
+    state = est.__dict__
+    k = state.get("n_neighbors_")  # an int, or a numpy integer when n_neighbors was one
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 1 <= k <= n_samples:
+        raise fail(f"n_neighbors_ must be an integer in [1, n_samples_fit_ = {n_samples}], "
+                   f"found {k!r:.40}")
+    distances = state.get("_distances_fit_X_")
+    if not _float_array(distances, 2) or distances.shape != (n_samples, k):
+        raise fail(f"_distances_fit_X_ must be a float array of shape [{n_samples}, {k}]")
+    for name in ("_lrd", "negative_outlier_factor_"):
+        if not _float_array(state.get(name), 1) or state[name].shape != (n_samples,):
+            raise fail(f"{name} must be a float array of shape [{n_samples}]")
+    if not _real(state.get("offset_")):
+        raise fail("offset_ must be a real number")
+
+
+def _float_array(value: Any, ndim: int) -> bool:
+    return type(value) is np.ndarray and value.dtype.kind == "f" and value.ndim == ndim
+
+
+def _fail_for(tag: str, path: str) -> Callable[[str], ReconstructionError]:
+    return lambda message: ReconstructionError(message, type_name=tag, path=path)
+
+
+def _width(state: dict[str, Any], fail: Callable[[str], ReconstructionError]) -> int:
+    n_features = state.get("n_features_in_")
+    if type(n_features) is not int or n_features < 1:
+        raise fail(f"n_features_in_ must be a positive integer, found {n_features!r:.40}")
+    return n_features
+
+
+# ---------------------------------------------------------------- KernelDensity (N3, N4)
+
+def _kde_validator(tag: str, trees: dict[str, type]) -> Callable[[Any, str], None]:
+    from sklearn.metrics import DistanceMetric
+
+    def validate(est: Any, path: str) -> None:
+        fail = _fail_for(tag, path)
+        state = est.__dict__
+        n_features = _width(state, fail)
+        tree = state.get("tree_")
+        try:
+            algorithm = est._choose_algorithm(est.algorithm, est.metric)
+        except ValueError as exc:
+            raise fail(f"algorithm and metric do not choose a tree: {exc}") from exc
+        if type(tree) is not trees[algorithm]:
+            raise fail(f"tree_ must be a {trees[algorithm].__name__} (algorithm {est.algorithm}"
+                       f", metric {est.metric})")
+        tree_state: Any = tree.__getstate__()
+        data, leaf_size, tree_metric = tree_state[0], tree_state[4], tree_state[11]
+        if data.shape[1] != n_features:
+            raise fail(f"tree_ data has {data.shape[1]} features, expected n_features_in_ = "
+                       f"{n_features}")
+        if leaf_size != est.leaf_size:
+            raise fail(f"the tree's leaf_size {leaf_size} is not leaf_size {est.leaf_size}")
+        params = dict(est.metric_params or {})
+        try:
+            expected = DistanceMetric.get_metric(est.metric, **params)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise fail(f"metric and metric_params do not make a metric: {exc}") from exc
+        ours, theirs = tree_metric.__getstate__()[:3], expected.__getstate__()[:3]
+        if type(tree_metric) is not type(expected) or not (
+                ours[0] == theirs[0] and _same(ours[1], theirs[1]) and _same(ours[2], theirs[2])):
+            raise fail(f"the tree's distance metric {type(tree_metric).__name__} does not match "
+                       f"metric {est.metric!r} and metric_params")
+        bandwidth = state.get("bandwidth_")
+        if not _real(bandwidth) or not 0 < bandwidth < math.inf:
+            raise fail(f"bandwidth_ must be a finite number greater than 0, found "
+                       f"{bandwidth!r:.40}")
+        if type(est.bandwidth) is not str and not _same(bandwidth, est.bandwidth):
+            raise fail("bandwidth_ must be the bandwidth parameter")
+
+    return validate
+
+
+# ---------------------------------------------------------------- NearestCentroid
+
+def _validate_nearest_centroid(est: Any, path: str) -> None:
+    fail = _fail_for("sklearn.neighbors.NearestCentroid", path)
+    state = est.__dict__
+    n_features = _width(state, fail)
+    classes = state.get("classes_")
+    if type(classes) is not np.ndarray or classes.ndim != 1 or len(classes) < 2:
+        raise fail("classes_ must be a 1-D array of at least 2 classes")
+    n_classes = len(classes)
+    for name, shape in (("centroids_", (n_classes, n_features)),
+                        ("deviations_", (n_classes, n_features)),
+                        ("class_prior_", (n_classes,)),
+                        ("within_class_std_dev_", (n_features,))):
+        value = state.get(name)
+        # class_prior_ keeps the dtype of user-given priors (e.g. [0, 1, 0])
+        numeric = _float_array(value, len(shape)) or (
+            name == "class_prior_" and type(value) is np.ndarray and value.dtype.kind in "iu")
+        if not numeric or value.shape != shape:
+            raise fail(f"{name} must be a float array of shape {list(shape)}")
+
+
+# ---------------------------------------------------------------- NCA
+
+def _validate_nca(est: Any, path: str) -> None:
+    fail = _fail_for("sklearn.neighbors.NeighborhoodComponentsAnalysis", path)
+    state = est.__dict__
+    n_features = _width(state, fail)
+    components = state.get("components_")
+    if not _float_array(components, 2) or components.shape[1] != n_features:
+        raise fail(f"components_ must be a 2-D float array of {n_features} columns")
+    if state.get("_n_features_out", components.shape[0]) != components.shape[0]:
+        raise fail(f"_n_features_out must be {components.shape[0]}")
+
+
+# ---------------------------------------------------------------- KNNImputer
+
+def _check_imputer_writable(est: Any, path: P.Path) -> None:
+    if est.metric != "nan_euclidean":
+        shown = getattr(est.metric, "__qualname__", None) or repr(est.metric)
+        raise UnsupportedTypeError(
+            f"cannot write KNNImputer with metric {shown:.80}: paramseal writes only the metric "
+            "'nan_euclidean' (never a callable)", path=P.render(path))
+
+
+def _validate_knn_imputer(est: Any, path: str) -> None:
+    from sklearn.impute import MissingIndicator
+
+    fail = _fail_for("sklearn.impute.KNNImputer", path)
+    if est.metric != "nan_euclidean":
+        raise fail(f"metric must be 'nan_euclidean', found {est.metric!r:.60}")
+    state = est.__dict__
+    n_features = _width(state, fail)
+    fit_x, mask = state.get("_fit_X"), state.get("_mask_fit_X")
+    if type(fit_x) is not np.ndarray or fit_x.ndim != 2 or fit_x.shape[1] != n_features \
+            or fit_x.dtype.kind not in "biuf" or not len(fit_x):
+        raise fail(f"_fit_X must be a non-empty 2-D numeric array of {n_features} columns")
+    if type(mask) is not np.ndarray or mask.dtype != np.bool_ or mask.shape != fit_x.shape:
+        raise fail(f"_mask_fit_X must be a bool array of shape {list(fit_x.shape)}")
+    valid = state.get("_valid_mask")
+    if type(valid) is not np.ndarray or valid.dtype != np.bool_ or valid.shape != (n_features,):
+        raise fail(f"_valid_mask must be a bool array of shape [{n_features}]")
+    indicator = state.get("indicator_")
+    if est.add_indicator:
+        if type(indicator) is not MissingIndicator:
+            raise fail("indicator_ must be a MissingIndicator when add_indicator is set")
+    elif indicator is not None:
+        raise fail("indicator_ must be None when add_indicator is not set")
+
+
+# ---------------------------------------------------------------- label propagation
+
+def _check_label_propagation_writable(est: Any, path: P.Path) -> None:
+    if type(est.kernel) is not str:
+        raise UnsupportedTypeError(
+            f"cannot write {type(est).__name__} with a callable kernel: paramseal writes only "
+            "the kernels 'rbf' and 'knn'", path=P.render(path))
+
+
+def _label_propagation_validator(tag: str) -> Callable[[Any, str], None]:
+    import scipy.sparse as sp
+    from sklearn.neighbors import NearestNeighbors
+
+    def validate(est: Any, path: str) -> None:
+        fail = _fail_for(tag, path)
+        if type(est.kernel) is not str:
+            raise fail("kernel must be 'rbf' or 'knn' (never a callable)")
+        state = est.__dict__
+        n_features = _width(state, fail)
+        x = state.get("X_")
+        if not ((type(x) is np.ndarray and x.ndim == 2) or sp.issparse(x)) \
+                or x.shape[1] != n_features or not x.shape[0]:
+            raise fail(f"X_ must be a non-empty 2-D array of {n_features} columns")
+        n_samples = x.shape[0]
+        classes = state.get("classes_")
+        if type(classes) is not np.ndarray or classes.ndim != 1 or not len(classes):
+            raise fail("classes_ must be a non-empty 1-D array")
+        distributions = state.get("label_distributions_")
+        if not _float_array(distributions, 2) or distributions.shape != (n_samples,
+                                                                          len(classes)):
+            raise fail(f"label_distributions_ must be a float array of shape "
+                       f"{[n_samples, len(classes)]}")
+        transduction = state.get("transduction_")
+        if type(transduction) is not np.ndarray or transduction.shape != (n_samples,):
+            raise fail(f"transduction_ must be an array of shape [{n_samples}]")
+        nn_fit = state.get("nn_fit")
+        if nn_fit is not None:
+            # kneighbors indices into the fitted samples index label_distributions_
+            if est.kernel != "knn" or type(nn_fit) is not NearestNeighbors:
+                raise fail("nn_fit must be None, or a NearestNeighbors for the knn kernel")
+            if (nn_fit.__dict__.get("n_samples_fit_") != n_samples
+                    or nn_fit.__dict__.get("n_features_in_") != n_features):
+                raise fail(f"nn_fit must be fitted on X_ ({n_samples} samples, {n_features} "
+                           "features)")
+
+    return validate
+
+
 def register(registry: Registry) -> None:
-    from sklearn import neighbors
+    from sklearn import impute, neighbors, semi_supervised
     from sklearn.neighbors import _kd_tree
 
     from . import tag_for
@@ -465,7 +671,26 @@ def register(registry: Registry) -> None:
                       (neighbors.RadiusNeighborsClassifier, "classifier"),
                       (neighbors.KNeighborsRegressor, "regressor"),
                       (neighbors.RadiusNeighborsRegressor, "regressor"),
-                      (neighbors.NearestNeighbors, "unsupervised")):
+                      (neighbors.NearestNeighbors, "unsupervised"),
+                      (neighbors.KNeighborsTransformer, "transformer"),
+                      (neighbors.RadiusNeighborsTransformer, "transformer"),
+                      (neighbors.LocalOutlierFactor, "lof")):
         tag = tag_for(cls)
         entry = estimator_entry(cls, tag, _neighbors_validator(tag, kind, trees))
         registry.add(with_write_check(entry, _check_writable))
+
+    tag = tag_for(neighbors.KernelDensity)
+    registry.add(estimator_entry(neighbors.KernelDensity, tag, _kde_validator(tag, trees)))
+    registry.add(estimator_entry(neighbors.NearestCentroid, tag_for(neighbors.NearestCentroid),
+                                 _validate_nearest_centroid))
+    registry.add(estimator_entry(neighbors.NeighborhoodComponentsAnalysis,
+                                 tag_for(neighbors.NeighborhoodComponentsAnalysis),
+                                 _validate_nca))
+    registry.add(with_write_check(
+        estimator_entry(impute.KNNImputer, tag_for(impute.KNNImputer), _validate_knn_imputer),
+        _check_imputer_writable))
+    for cls in (semi_supervised.LabelPropagation, semi_supervised.LabelSpreading):
+        tag = tag_for(cls)
+        registry.add(with_write_check(
+            estimator_entry(cls, tag, _label_propagation_validator(tag)),
+            _check_label_propagation_writable))

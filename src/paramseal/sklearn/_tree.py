@@ -742,6 +742,10 @@ def _forest_validator(tag: str, tree_type: type, *, classifier: bool) -> Validat
     return validate
 
 
+#: For other forests of trees (RandomTreesEmbedding): the same checks.
+forest_validator = _forest_validator
+
+
 # ---------------------------------------------------------------- gradient boosting (N2)
 
 def _init_problem(init: Any, classifier: bool, n_classes: int) -> str | None:
@@ -865,6 +869,17 @@ def _gb_encoder(entry_encode: Any, classifier: bool) -> Any:
     return encode
 
 
+def batch_writer(registry: Registry) -> AttributeEncoder:
+    """The ``estimators_`` encoder of this registry's tree batches, for other ensembles of trees
+    (bagging, boosting, isolation forests): trees that batch are written as one
+    ``sklearn.ensemble.TreeBatch`` node, any other value as usual."""
+    entry = registry.by_tag.get(BATCH_TAG)
+    codec = getattr(entry.decode, "__self__", None) if entry is not None else None
+    if not isinstance(codec, _BatchCodec):
+        raise ValueError("the tree entries must be registered before their users")
+    return codec.write
+
+
 def register(registry: Registry) -> None:
     from sklearn import ensemble, tree
 
@@ -911,4 +926,5 @@ def register(registry: Registry) -> None:
         registry.add(dataclasses.replace(entry, encode=_gb_encoder(entry.encode, classifier)))
 
 
-__all__ = ["BATCH_TAG", "MAX_FEATURES", "TREE_TAG", "TreeBatch", "register"]
+__all__ = ["BATCH_TAG", "MAX_FEATURES", "TREE_TAG", "TreeBatch", "batch_writer", "forest_validator",
+           "register"]
