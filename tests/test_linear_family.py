@@ -49,7 +49,8 @@ CLASSES = {
                      "OrthogonalMatchingPursuit", "OrthogonalMatchingPursuitCV",
                      "PassiveAggressiveClassifier", "PassiveAggressiveRegressor", "Perceptron",
                      "PoissonRegressor", "QuantileRegressor", "RANSACRegressor", "RidgeCV",
-                     "RidgeClassifierCV", "SGDOneClassSVM", "TheilSenRegressor",
+                     "RidgeClassifierCV", "SGDClassifier", "SGDOneClassSVM", "SGDRegressor",
+                     "TheilSenRegressor",
                      "TweedieRegressor"],
     "covariance": ["EllipticEnvelope", "EmpiricalCovariance", "GraphicalLasso",
                    "GraphicalLassoCV", "LedoitWolf", "MinCovDet", "OAS", "ShrunkCovariance"],
@@ -152,6 +153,10 @@ CASES: dict[str, Callable[[], tuple[Any, Any]]] = {
         XQ),
     "PassiveAggressiveRegressor-average": lambda: (
         _fit(lm.PassiveAggressiveRegressor(average=3, random_state=0), X, YR), XQ),
+    "SGDClassifier-average": lambda: (
+        _fit(lm.SGDClassifier(average=True, random_state=0), X, Y2), XQ),
+    "SGDRegressor-average": lambda: (
+        _fit(lm.SGDRegressor(average=2, random_state=0), X, YR), XQ),
     "SGDOneClassSVM": lambda: (_fit(lm.SGDOneClassSVM(random_state=0), X), XQ),
     "SGDOneClassSVM-average": lambda: (
         _fit(lm.SGDOneClassSVM(nu=0.2, average=True, random_state=0), X), XQ),
@@ -508,6 +513,12 @@ _h("sgd_average_coef_short", "_average_coef must be a C-contiguous float64 array
    "[1, 4] or [4] like coef_",
    lambda: _edited("PassiveAggressiveClassifier-binary-average",
                    _array("_average_coef", lambda a: a[:1])))
+# the survey's SGDClassifier case: a 1-element _average_coef is a SIGSEGV in partial_fit
+_h("sgd_classifier_average_coef_short", "_average_coef must be a C-contiguous float64 array",
+   lambda: _edited("SGDClassifier-average", _array("_average_coef", lambda a: a[:1])))
+_h("sgd_regressor_average_intercept_long", "_average_intercept",
+   lambda: _edited("SGDRegressor-average",
+                   _array("_average_intercept", lambda a: np.r_[a, a])))
 _h("sgd_standard_coef_short", "_standard_coef must be a C-contiguous float64 array of shape "
    "[4] like coef_",
    lambda: _edited("SGDOneClassSVM-average", _array("_standard_coef", lambda a: a[:2])))

@@ -948,8 +948,11 @@ def register(registry: Registry) -> None:
         multioutput,
         semi_supervised,
     )
-    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.metrics._scorer import _CurveScorer
+
+    # The successive-halving searches are experimental: take the classes from their module
+    # rather than enabling them in the caller's scikit-learn as a side effect of registering.
+    from sklearn.model_selection import _search_successive_halving as halving
     from sklearn.tree import ExtraTreeRegressor
 
     from . import tag_for
@@ -999,8 +1002,8 @@ def register(registry: Registry) -> None:
         "sklearn.model_selection.FixedThresholdClassifier", ("estimator_",)))
     add(model_selection.TunedThresholdClassifierCV, _validate_tuned)
     # Like GridSearchCV (_classes): inference goes to best_estimator_, which validates itself.
-    add(model_selection.HalvingGridSearchCV)
-    add(model_selection.HalvingRandomSearchCV)
+    add(halving.HalvingGridSearchCV)
+    add(halving.HalvingRandomSearchCV)
     registry.add(_HelperCodec(_CurveScorer, _CURVE_TAG,
                               ("_kwargs", "_response_method", "_score_func", "_sign",
                                "_thresholds"), _build_curve_scorer,

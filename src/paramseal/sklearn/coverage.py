@@ -1,6 +1,7 @@
 """Which scikit-learn estimators round-trip through paramseal, measured on the installed version.
 
-Every class of ``sklearn.utils.all_estimators()`` is built the way scikit-learn's own common
+Every class of ``sklearn.utils.all_estimators()`` (and the two experimental successive-halving
+searches, which it lists only once enabled) is built the way scikit-learn's own common
 tests build it (``instance_generator._construct_instances``: one instance per parameter set,
 with realistic inner estimators for meta-estimators), plus the extra variants of
 :data:`EXTRA_CASES` that reach states the defaults do not (string labels, sparse fits,
@@ -146,7 +147,13 @@ def _common_cases() -> Iterator[Case]:
         "DictVectorizer": "dicts", "FeatureHasher": "dicts", "PatchExtractor": "images",
         "LabelEncoder": "labels", "LabelBinarizer": "labels", "MultiLabelBinarizer": "label_sets",
     }
-    for name, cls in all_estimators():
+    from sklearn.model_selection import _search_successive_halving as halving
+
+    classes = dict(all_estimators())
+    # experimental, so listed only once someone enabled them: check them regardless
+    classes.setdefault("HalvingGridSearchCV", halving.HalvingGridSearchCV)
+    classes.setdefault("HalvingRandomSearchCV", halving.HalvingRandomSearchCV)
+    for name, cls in sorted(classes.items()):
         if name == "FrozenEstimator":  # skipped by scikit-learn's generator: wrap a fitted model
             yield Case(name, name, _frozen)
             continue
