@@ -33,6 +33,16 @@ def unpackb(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
+def digest(section: bytes) -> bytes:
+    """§3.3: SHA-256, or above 16 MiB the SHA-256 of a domain string and each piece's."""
+    chunk = 16 << 20
+    if len(section) <= chunk:
+        return hashlib.sha256(section).digest()
+    pieces = b"".join(hashlib.sha256(section[i:i + chunk]).digest()
+                      for i in range(0, len(section), chunk))
+    return hashlib.sha256(b"paramseal chunked sha256 v1\n" + pieces).digest()
+
+
 def align64(n: int) -> int:
     return (n + 63) // 64 * 64
 
@@ -143,9 +153,9 @@ def pack(
         header = dict(header)
         header["sections"] = [
             {"length": len(schema_raw), "name": "schema", "offset": 0,
-             "sha256": hashlib.sha256(schema_raw).digest()},
+             "sha256": digest(schema_raw)},
             {"length": len(params_raw), "name": "params", "offset": align64(len(schema_raw)),
-             "sha256": hashlib.sha256(params_raw).digest()},
+             "sha256": digest(params_raw)},
         ]
     h = header_bytes if header_bytes is not None else packb(header)
     s = signature_bytes if signature_bytes is not None else packb(parts.signatures)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import platform
 from collections.abc import Mapping
 from typing import Any
 
-from . import _container, _io, _params, _versions
+from . import _container, _digest, _io, _params, _versions
 from . import limits as _limits
 from ._header import Header, Section, Signature
 from ._schema import Decoder, Encoder
@@ -51,13 +50,13 @@ def _build(
     schema, arrays = encoder.finish(root)
     params_chunks = _params.build(arrays)
 
-    params_hash = hashlib.sha256()
+    params_hash = _digest.SectionHasher()
     params_length = 0
     for chunk in params_chunks:
         params_hash.update(chunk)
         params_length += len(chunk) if isinstance(chunk, bytes) else chunk.nbytes
     table = _container.section_table([
-        ("schema", len(schema), hashlib.sha256(schema).digest()),
+        ("schema", len(schema), _digest.section_digest(schema)),
         ("params", params_length, params_hash.digest()),
     ])
     header = Header(

@@ -20,10 +20,10 @@ the header or any section byte.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import struct
 
 from . import limits as _limits
+from ._digest import section_digest
 from ._header import Header, Signature, encode_signatures, parse_header, parse_signatures
 from .errors import ContainerError, LimitError, UnsupportedVersionError
 
@@ -122,7 +122,7 @@ def _check_zero(buffer: memoryview, start: int, end: int) -> None:
 def check_digests(container: Container) -> None:
     """Every section's SHA-256 matches the header (§3.3)."""
     for section in container.header.sections:
-        if hashlib.sha256(container.sections[section.name]).digest() != section.sha256:
+        if section_digest(container.sections[section.name]) != section.sha256:
             raise ContainerError(f"section {section.name!r} does not match its digest")
 
 

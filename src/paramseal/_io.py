@@ -86,8 +86,13 @@ def _read_exactly(f: IO[bytes], size: int, *, writable: bool) -> memoryview:
     return view if writable else view.toreadonly()
 
 
-def write_chunks(target: Any, chunks: Iterable[bytes | memoryview]) -> None:
-    """Write ``chunks`` to a path (atomically) or to a binary file object (in order)."""
+def write_chunks(target: Any, chunks: Iterable[bytes | memoryview], *,
+                 mode: int | None = None) -> None:
+    """Write ``chunks`` to a path (atomically) or to a binary file object (in order).
+
+    A path keeps the mode of the file it replaces, or gets ``mode`` (default 0644); the
+    temporary file is 0600 until then, so a private key is never readable by others.
+    """
     if not isinstance(target, (str, os.PathLike)):
         write = getattr(target, "write", None)
         if write is None:
@@ -104,7 +109,7 @@ def write_chunks(target: Any, chunks: Iterable[bytes | memoryview]) -> None:
                 f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(path))
+        os.chmod(tmp, _mode_for(path) if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -93,6 +93,10 @@ class VersionWarning(UserWarning):
     ``strict_versions=True``."""
 
 
+class InvalidKeyError(ParamsealError, ValueError):
+    """A key file could not be read, or holds an unsupported kind of key."""
+
+
 class VerificationError(ParamsealError):
     """A signature or a trust policy did not hold. Terse on purpose."""
 
@@ -106,6 +110,7 @@ __all__ = [
     "ContainerError",
     "DecryptionError",
     "FormatError",
+    "InvalidKeyError",
     "LimitError",
     "ParamsealError",
     "ReconstructionError",
