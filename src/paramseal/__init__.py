@@ -11,12 +11,18 @@ from __future__ import annotations
 
 from . import errors
 from ._api import Inspection, __version__, dump, dumps, inspect, load, loads
+from .keys import PrivateKey, PublicKey
 from .limits import Limits
+from .policy import Policy, TrustedKey
 from .registry import register, supported_types
 
 __all__ = [
     "Inspection",
     "Limits",
+    "Policy",
+    "PrivateKey",
+    "PublicKey",
+    "TrustedKey",
     "__version__",
     "dump",
     "dumps",

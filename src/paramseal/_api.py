@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import io
 import platform
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _container, _digest, _io, _params, _versions
+from . import _container, _digest, _io, _params, _versions, signing
 from . import limits as _limits
 from ._header import Header, Section, Signature
 from ._schema import Decoder, Encoder
 from .errors import DecryptionError
+from .keys import PrivateKey
+from .policy import Policy
 from .registry import Registry, default_registry
 
 __version__ = "0.1.0"
@@ -39,11 +43,17 @@ def _root_tag(root: Any) -> str:
             bytes: "bytes", list: "list"}[type(root)]
 
 
+Signers = PrivateKey | Sequence[PrivateKey] | None
+Expiry = datetime.datetime | datetime.timedelta | None
+
+
 def _build(
     obj: Any,
     *,
     annotations: Mapping[str, str] | None,
     registry: Registry | None,
+    sign: Signers = None,
+    expires: Expiry = None,
 ) -> list[bytes | memoryview]:
     encoder = Encoder(registry or default_registry())
     root = encoder.encode(obj, "$")
@@ -65,36 +75,63 @@ def _build(
         root=_root_tag(root),
         annotations=dict(annotations or {}),
     )
-    head, _ = _container.layout(header)
+    keys = [sign] if isinstance(sign, PrivateKey) else list(sign or ())
+    if keys or expires is not None:
+        # A signature is a statement made at a time: signed files say when (for max_age).
+        now = int(time.time())
+        header = dataclasses.replace(header, created=now if keys else None,
+                                     expires=_expiry(expires, now))
+    header_bytes = header.to_msgpack()
+    head, _ = _container.layout(header, signing.sign_header(header_bytes, keys),
+                                header_bytes=header_bytes)
     padding = bytes(_container.align(len(schema)) - len(schema))
     return [head, schema, padding, *params_chunks]
+
+
+def _expiry(expires: Expiry, now: int) -> int | None:
+    if expires is None:
+        return None
+    if isinstance(expires, datetime.timedelta):
+        return now + int(expires.total_seconds())
+    if expires.tzinfo is None:
+        raise ValueError("expires must be an aware datetime (with a time zone) or a timedelta")
+    return int(expires.timestamp())
 
 
 def dump(
     obj: Any,
     file: _io.Source,
     *,
+    sign: Signers = None,
+    expires: Expiry = None,
     annotations: Mapping[str, str] | None = None,
     registry: Registry | None = None,
 ) -> None:
     """Write ``obj`` to ``file`` (a path, written atomically, or a binary file object).
 
-    Raises :class:`~paramseal.errors.UnsupportedTypeError`, naming the type and its path in
-    the object, for anything the registry cannot write; nothing is ever pickled.
+    ``sign`` takes a :class:`~paramseal.keys.PrivateKey` (or several): the file is signed, and
+    records when. ``expires`` (an aware datetime, or a timedelta from now) is the moment after
+    which readers with a trust policy refuse it. Raises
+    :class:`~paramseal.errors.UnsupportedTypeError`, naming the type and its path in the
+    object, for anything the registry cannot write; nothing is ever pickled.
     """
-    chunks = _build(obj, annotations=annotations, registry=registry)
+    chunks = _build(obj, annotations=annotations, registry=registry, sign=sign,
+                    expires=expires)
     _io.write_chunks(file, chunks)
 
 
 def dumps(
     obj: Any,
     *,
+    sign: Signers = None,
+    expires: Expiry = None,
     annotations: Mapping[str, str] | None = None,
     registry: Registry | None = None,
 ) -> bytes:
     """Return the bytes :func:`dump` would write."""
     out = io.BytesIO()
-    _io.write_chunks(out, _build(obj, annotations=annotations, registry=registry))
+    _io.write_chunks(out, _build(obj, annotations=annotations, registry=registry, sign=sign,
+                                 expires=expires))
     return out.getvalue()
 
 
@@ -102,6 +139,7 @@ def load(
     file: _io.Source,
     *,
     mmap: bool = True,
+    policy: Policy | None = None,
     check_digests: bool = False,
     strict_versions: bool = False,
     limits: _limits.Limits | None = None,
@@ -111,20 +149,24 @@ def load(
 
     With ``mmap=True`` (the default) arrays are read-only, zero-copy views of the file;
     ``mmap=False`` copies the file into memory and gives writable arrays. ``check_digests``
-    also checks every section against the SHA-256 the header commits to. A file written under
+    also checks every section against the SHA-256 the header commits to. With a ``policy``,
+    the file must carry valid signatures by enough trusted keys, be within its dates and match
+    its digests, or :class:`~paramseal.errors.VerificationError` is raised before anything
+    beyond the header is parsed. A file written under
     another scikit-learn minor version gives a :class:`~paramseal.errors.VersionWarning`, or
     with ``strict_versions=True`` a :class:`~paramseal.errors.VersionMismatchError`.
     """
     limits = limits or _limits.DEFAULT
     # (1) Read at most limits.max_file_bytes: map the file, or copy it.
     buffer = _io.read_buffer(file, use_mmap=mmap, limits=limits)
-    return _load_buffer(buffer, check_digests=check_digests, strict_versions=strict_versions,
-                        limits=limits, registry=registry)
+    return _load_buffer(buffer, policy=policy, check_digests=check_digests,
+                        strict_versions=strict_versions, limits=limits, registry=registry)
 
 
 def loads(
     data: bytes | bytearray | memoryview,
     *,
+    policy: Policy | None = None,
     check_digests: bool = False,
     strict_versions: bool = False,
     limits: _limits.Limits | None = None,
@@ -135,6 +177,7 @@ def loads(
         raise TypeError("loads() takes bytes; use load() for paths and file objects")
     return _load_buffer(
         memoryview(data).cast("B"),
+        policy=policy,
         check_digests=check_digests,
         strict_versions=strict_versions,
         limits=limits or _limits.DEFAULT,
@@ -145,6 +188,7 @@ def loads(
 def _load_buffer(
     buffer: memoryview,
     *,
+    policy: Policy | None,
     check_digests: bool,
     strict_versions: bool,
     limits: _limits.Limits,
@@ -152,9 +196,11 @@ def _load_buffer(
 ) -> Any:
     # (2) The container: prelude, header, signature block, section layout (§2, §3).
     container = _container.parse(buffer, limits)
-    # (3) Signatures and trust policy (§3.4) come before anything below trusts a section;
-    #     without a policy, the signatures are not checked and the file is merely well formed.
-    if check_digests:
+    # (3) Signatures and trust policy (§3.4), then every section's digest (§3.3), before
+    #     anything below reads a section; without a policy the file is merely well formed.
+    if policy is not None:
+        signing.verify_container(container, policy)
+    elif check_digests:
         _container.check_digests(container)
     # (4) Encrypted payloads (§3.5) are not supported by this version.
     if container.header.encryption is not None:

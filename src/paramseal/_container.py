@@ -119,6 +119,12 @@ def _check_zero(buffer: memoryview, start: int, end: int) -> None:
         raise ContainerError("padding bytes are not zero", offset=start)
 
 
+def data_start(buffer: memoryview) -> int:
+    """Where the data area of an already parsed file begins."""
+    _, _, _, header_len, sig_len, _ = PRELUDE.unpack_from(buffer, 0)
+    return align(PRELUDE.size + header_len + sig_len)
+
+
 def check_digests(container: Container) -> None:
     """Every section's SHA-256 matches the header (§3.3)."""
     for section in container.header.sections:
@@ -126,9 +132,13 @@ def check_digests(container: Container) -> None:
             raise ContainerError(f"section {section.name!r} does not match its digest")
 
 
-def layout(header: Header, signatures: tuple[Signature, ...] = ()) -> tuple[bytes, int]:
-    """The bytes before the data area (prelude, header, signatures, padding) and its length."""
-    header_bytes = header.to_msgpack()
+def layout(header: Header, signatures: tuple[Signature, ...] = (), *,
+           header_bytes: bytes | None = None) -> tuple[bytes, int]:
+    """The bytes before the data area (prelude, header, signatures, padding) and its length.
+
+    ``header_bytes`` are the stored (signed) bytes of ``header`` when re-signing a file.
+    """
+    header_bytes = header.to_msgpack() if header_bytes is None else header_bytes
     sig_bytes = encode_signatures(signatures)
     if len(header_bytes) > _limits.DEFAULT.max_header_bytes:
         raise LimitError(f"header is {len(header_bytes)} bytes, above the format's maximum")

@@ -145,6 +145,70 @@ def _supported(args: argparse.Namespace) -> int:
     return 0
 
 
+def _passphrase(path: str | None) -> bytes | None:
+    """The first line of a passphrase file (never a command-line argument: ps shows those)."""
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return f.readline(4096).rstrip(b"\r\n")
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from .keys import PrivateKey
+
+    private, public = f"{args.out}.key", f"{args.out}.pub"
+    for path in (private, public):
+        if os.path.exists(path) and not args.force:
+            print(f"paramseal: error: {path} exists (use --force to replace it)",
+                  file=sys.stderr)
+            return 1
+    key = PrivateKey.generate(args.algorithm)
+    key.save(private, passphrase=_passphrase(args.passphrase_file))
+    from . import _io
+
+    _io.write_chunks(public, [key.public_key.to_pem()])
+    print(f"{key.algorithm} key {key.key_id}")
+    print(f"private key: {private} (mode 0600)\npublic key:  {public}")
+    return 0
+
+
+def _sign(args: argparse.Namespace) -> int:
+    from .keys import PrivateKey
+    from .signing import add_signature
+
+    key = PrivateKey.load(args.key, passphrase=_passphrase(args.passphrase_file))
+    add_signature(args.file, key)
+    print(f"signed {args.file} with {key.algorithm} key {key.key_id}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .policy import Policy
+    from .signing import verify
+
+    if args.trust_store and args.trust:
+        print("paramseal: error: give --trust-store or --trust, not both", file=sys.stderr)
+        return 1
+    if args.trust_store:
+        policy = Policy.load(args.trust_store)
+    elif args.trust:
+        try:
+            policy = Policy.from_keys(args.trust, threshold=args.threshold)
+        except ValueError as exc:
+            print(f"paramseal: error: {exc}", file=sys.stderr)
+            return 1
+    else:
+        print("paramseal: error: name the trusted keys with --trust KEY.pub (or --trust-store)",
+              file=sys.stderr)
+        return 1
+    signers = verify(args.file, policy)
+    print(f"verified {args.file}: {len(signers)} trusted signature(s), "
+          f"{policy.threshold} required")
+    for signer in signers:
+        print(f"  {signer.name}  {signer.key.algorithm}  {signer.key.key_id}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paramseal", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +224,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("file")
     p.set_defaults(run=_pack)
+    p = sub.add_parser("keygen", help="create a signing key pair: NAME.key and NAME.pub")
+    p.add_argument("--out", required=True, metavar="NAME")
+    p.add_argument("--algorithm", choices=["ed25519", "ecdsa-p256"], default="ed25519")
+    p.add_argument("--passphrase-file", metavar="FILE",
+                   help="encrypt the private key with the first line of FILE")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.set_defaults(run=_keygen)
+    p = sub.add_parser("sign", help="add a signature to a file, in place")
+    p.add_argument("file")
+    p.add_argument("--key", required=True, metavar="NAME.key")
+    p.add_argument("--passphrase-file", metavar="FILE")
+    p.set_defaults(run=_sign)
+    p = sub.add_parser("verify", help="check a file's signatures against trusted keys")
+    p.add_argument("file")
+    p.add_argument("--trust", action="append", default=[], metavar="KEY.pub",
+                   help="a trusted public key (PEM or OpenSSH); repeat for several")
+    p.add_argument("--threshold", type=int, default=1, metavar="K",
+                   help="distinct trusted signers required (default 1)")
+    p.add_argument("--trust-store", metavar="FILE", help="a TOML trust store instead")
+    p.set_defaults(run=_verify)
     p = sub.add_parser(
         "supported",
         help="fit, write, read back and compare every scikit-learn estimator (takes a minute)",
