@@ -86,6 +86,26 @@ def main() -> int:
     print("a tree whose first split points a billion nodes away (crashes scikit-learn's C code "
           "if it ever reaches it):")
     _refuse(lambda: paramseal.loads(_hostile_tree(path)))
+
+    step("7. sign it; a deployment loads only what its trusted keys signed")
+    alice = paramseal.PrivateKey.generate()
+    signed = OUT / "signed.paramseal"
+    paramseal.dump(model, signed, sign=alice)
+    (OUT / "alice.pub").write_bytes(alice.public_key.to_pem())
+    print(f"signed {signed.name} with {alice.key_id}")
+    verify = subprocess.run([sys.executable, "-m", "paramseal", "verify", str(signed),
+                             "--trust", str(OUT / "alice.pub")], capture_output=True, text=True)
+    print(verify.stdout.rstrip())
+    policy = paramseal.Policy.from_keys([OUT / "alice.pub"])
+    same = paramseal.load(signed, policy=policy).predict(X_test)
+    print(f"verified load, predictions identical: {np.array_equal(same, model.predict(X_test))}")
+    print("one flipped byte in the tree data of the signed file, loaded with the policy:")
+    tampered = bytearray(signed.read_bytes())
+    tampered[-100] ^= 1
+    _refuse(lambda: paramseal.loads(bytes(tampered), policy=policy))
+    print("the same file signed by someone the policy does not trust:")
+    _refuse(lambda: paramseal.loads(paramseal.dumps(model, sign=paramseal.PrivateKey.generate()),
+                                    policy=policy))
     print("\ndemo complete: no code ran from any file")
     return 0
 

@@ -251,3 +251,22 @@ def test_the_loader_source_never_imports_or_evaluates_by_name() -> None:
             if FORBIDDEN.search(code):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_verify_does_not_import_sklearn(fitted, tmp_path) -> None:
+    model, _ = fitted
+    key = paramseal.PrivateKey.generate()
+    path = tmp_path / "m.paramseal"
+    paramseal.dump(model, path, sign=key)
+    (tmp_path / "k.pub").write_bytes(key.public_key.to_pem())
+    code = (
+        "import sys, paramseal; from paramseal import signing; "
+        "s = signing.verify(sys.argv[1], paramseal.Policy.from_keys([sys.argv[2]])); "
+        "from paramseal import cli; assert cli.main(['verify', sys.argv[1], '--trust', "
+        "sys.argv[2]]) == 0; "
+        "assert 'sklearn' not in sys.modules, 'sklearn imported'; "
+        "assert 'scipy' not in sys.modules, 'scipy imported'; print(s[0].name)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "k.pub")],
+                          capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "k"
