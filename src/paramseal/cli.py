@@ -209,6 +209,34 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_model_signing(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .interop import export_model_signing
+    from .keys import PrivateKey, PublicKey
+
+    key = PrivateKey.load(args.key, passphrase=_passphrase(args.passphrase_file))
+    source = Path(args.file)
+    if args.out is not None:
+        folder = Path(args.out)
+    elif source.suffix:
+        folder = source.with_suffix("")
+    else:
+        folder = source.with_name(source.name + ".model")
+    done = export_model_signing(source, folder, key)
+    names = ", ".join(name for name, _ in done.resources)
+    print(f"wrote {done.folder}/ ({names})")
+    print(f"wrote {done.signature} (OpenSSF model_signing, {key.algorithm} key {key.key_id})")
+    public = Path(args.key).with_suffix(".pub")  # keygen's NAME.key -> NAME.pub, if it matches
+    try:
+        shown = str(public) if PublicKey.load(public) == key.public_key else "KEY.pub"
+    except (OSError, ParamsealError):
+        shown = "KEY.pub"
+    print(f"verify with: model_signing verify key {done.folder} --signature {done.signature} "
+          f"--public_key {shown}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paramseal", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,6 +272,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="distinct trusted signers required (default 1)")
     p.add_argument("--trust-store", metavar="FILE", help="a TOML trust store instead")
     p.set_defaults(run=_verify)
+    p = sub.add_parser(
+        "export-model-signing",
+        help="unpack a file into a folder signed for OpenSSF model_signing (model.sig)",
+    )
+    p.add_argument("file")
+    p.add_argument("--key", required=True, metavar="KEY.pem",
+                   help="an ECDSA P-256 private key (model_signing takes no Ed25519 keys)")
+    p.add_argument("--passphrase-file", metavar="FILE")
+    p.add_argument("--out", metavar="DIR",
+                   help="the folder to create (default: FILE without its extension)")
+    p.set_defaults(run=_export_model_signing)
     p = sub.add_parser(
         "supported",
         help="fit, write, read back and compare every scikit-learn estimator (takes a minute)",

@@ -9,8 +9,8 @@ safetensors reader and the header's digests apply to the files unchanged.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,9 @@ def to_directory(source: Any, folder: str | os.PathLike[str]) -> None:
         raise FileExistsError(f"{target} exists and is not empty")
     parent = target.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".paramseal-", dir=parent))
+    # not mkdtemp (0700): a model folder is shared like any other, so the umask decides
+    staging = parent / f".paramseal-{secrets.token_hex(8)}.tmp"
+    staging.mkdir()
     try:
         major = _container.FORMAT_MAJOR
         (staging / FORMAT_FILE).write_text(f"paramseal {major}.{container.minor}\n")
