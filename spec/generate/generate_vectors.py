@@ -107,6 +107,9 @@ vector("container_truncated_prelude", "ContainerError",
        "§2.2 reject a file shorter than 24 bytes")(lambda: tk.pack(base())[:20])
 vector("container_major_2", "UnsupportedVersionError",
        "§2.2 reject a major version other than 1")(_edit(8, b"\x02\x00"))
+vector("container_minor_unknown", "UnsupportedVersionError",
+       "§2.2 reject a minor version above the reader's (the prelude is not signed)")(
+    _edit(10, b"\x01\x00"))
 vector("container_reserved_nonzero", "ContainerError",
        "§2.2 the reserved field MUST be 0")(_edit(20, b"\x01"))
 vector("container_header_len_zero", "ContainerError",

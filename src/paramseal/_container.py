@@ -62,8 +62,10 @@ def parse(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Conta
     magic, major, minor, header_len, sig_len, reserved = PRELUDE.unpack_from(buffer, 0)
     if magic != MAGIC:
         raise ContainerError("not a paramseal file (bad magic)", offset=0)
-    if major != FORMAT_MAJOR:
-        raise UnsupportedVersionError(f"format version {major}.{minor} is not supported", offset=8)
+    if major != FORMAT_MAJOR or minor > FORMAT_MINOR:
+        # the prelude is not signed: a version this reader does not know is refused, not guessed
+        raise UnsupportedVersionError(f"format version {major}.{minor} is not supported",
+                                      offset=8 if major != FORMAT_MAJOR else 10)
     if reserved != 0:
         raise ContainerError("reserved prelude field is not zero", offset=20)
     _limits.check("header length", header_len, limits.max_header_bytes)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from typing import Any
 
-from .errors import ParamsealError
+from .errors import InvalidKeyError, ParamsealError
 
 
 def _render_tree(node: Any, indent: str, out: list[str], label: str = "") -> None:
@@ -150,7 +151,10 @@ def _passphrase(path: str | None) -> bytes | None:
     if path is None:
         return None
     with open(path, "rb") as f:
-        return f.readline(4096).rstrip(b"\r\n")
+        passphrase = f.readline(4096).rstrip(b"\r\n")
+    if not passphrase:
+        raise InvalidKeyError(f"{path} holds an empty passphrase")
+    return passphrase
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -189,17 +193,22 @@ def _verify(args: argparse.Namespace) -> int:
     if args.trust_store and args.trust:
         print("paramseal: error: give --trust-store or --trust, not both", file=sys.stderr)
         return 1
-    if args.trust_store:
-        policy = Policy.load(args.trust_store)
-    elif args.trust:
-        try:
-            policy = Policy.from_keys(args.trust, threshold=args.threshold)
-        except ValueError as exc:
-            print(f"paramseal: error: {exc}", file=sys.stderr)
-            return 1
-    else:
+    if not args.trust_store and not args.trust:
         print("paramseal: error: name the trusted keys with --trust KEY.pub (or --trust-store)",
               file=sys.stderr)
+        return 1
+    try:
+        if args.trust_store:
+            policy = Policy.load(args.trust_store)
+            if args.threshold is not None:  # the command line raises or lowers the store's
+                policy = dataclasses.replace(policy, threshold=args.threshold)
+        elif args.trust:
+            policy = Policy.from_keys(
+                args.trust, threshold=1 if args.threshold is None else args.threshold)
+    except ValueError as exc:
+        if isinstance(exc, ParamsealError):
+            raise
+        print(f"paramseal: error: {exc}", file=sys.stderr)
         return 1
     signers = verify(args.file, policy)
     print(f"verified {args.file}: {len(signers)} trusted signature(s), "
@@ -268,8 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--trust", action="append", default=[], metavar="KEY.pub",
                    help="a trusted public key (PEM or OpenSSH); repeat for several")
-    p.add_argument("--threshold", type=int, default=1, metavar="K",
-                   help="distinct trusted signers required (default 1)")
+    p.add_argument("--threshold", type=int, default=None, metavar="K",
+                   help="distinct trusted signers required (default 1, or the trust store's)")
     p.add_argument("--trust-store", metavar="FILE", help="a TOML trust store instead")
     p.set_defaults(run=_verify)
     p = sub.add_parser(

@@ -149,7 +149,13 @@ class PrivateKey:
                 key = serialization.load_pem_private_key(data, password)
         except TypeError as exc:  # a passphrase is missing, or given for an unencrypted key
             raise InvalidKeyError(f"cannot read the private key: {exc}") from None
-        except (ValueError, UnsupportedAlgorithm):
+        except UnsupportedAlgorithm as exc:
+            if b"OPENSSH" in data and "bcrypt" in str(exc):
+                raise InvalidKeyError(
+                    "passphrase-protected OpenSSH keys need the bcrypt package "
+                    "(pip install 'paramseal[ssh]')") from None
+            raise InvalidKeyError(f"cannot read the private key: {exc}") from None
+        except ValueError:
             # also a wrong passphrase: say only that it failed
             raise InvalidKeyError("cannot read the private key (wrong passphrase, or not a "
                             "PEM/OpenSSH private key)") from None
@@ -161,7 +167,9 @@ class PrivateKey:
         return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
 
     def to_pem(self, passphrase: bytes | str | None = None) -> bytes:
-        """PKCS#8 PEM, encrypted with ``passphrase`` when given."""
+        """PKCS#8 PEM, encrypted with ``passphrase`` when given (an empty one is refused)."""
+        if passphrase is not None and not passphrase:
+            raise InvalidKeyError("the passphrase is empty")
         if passphrase:
             password = passphrase.encode() if isinstance(passphrase, str) else passphrase
             encryption: Any = serialization.BestAvailableEncryption(password)

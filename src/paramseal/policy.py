@@ -156,14 +156,23 @@ def _from_store(data: dict[str, Any], path: Path) -> Policy:
         if type(name) is not str or not name or type(source) is not str:
             raise _store_error(path, where, "name and public_key must be strings")
         text = source.strip()
-        if text.startswith(("-----BEGIN", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ")):
-            key = PublicKey.load(text.encode())
-        else:
-            key = PublicKey.load(path.parent / source)
+        try:
+            if text.startswith(("-----BEGIN", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ")):
+                key = PublicKey.load(text.encode())
+            else:
+                key = PublicKey.load(path.parent / source)
+        except OSError as exc:
+            raise _store_error(path, where, f"cannot read {source}: "
+                                            f"{(exc.strerror or str(exc)).lower()}") from None
+        except InvalidKeyError as exc:
+            raise _store_error(path, where, str(exc)) from None
         keys.append(TrustedKey(name, key, _timestamp(entry.get("not_before"), path, where),
                                _timestamp(entry.get("not_after"), path, where)))
     revoked = set()
-    for i, entry in enumerate(data.get("revoked", [])):
+    revoked_entries = data.get("revoked", [])
+    if type(revoked_entries) is not list:
+        raise _store_error(path, "revoked", "expected [[revoked]] tables")
+    for i, entry in enumerate(revoked_entries):
         kid = entry.get("key_id") if type(entry) is dict else None
         if (type(kid) is not str or not kid.startswith("sha256:") or len(kid) != 71
                 or set(entry) - {"key_id", "reason"}):
