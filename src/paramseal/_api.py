@@ -5,18 +5,19 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import os
 import platform
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import _container, _digest, _io, _params, _versions, signing
+from . import _age, _container, _digest, _io, _params, _versions, encryption, signing
 from . import limits as _limits
 from ._header import Header, Section, Signature
 from ._schema import Decoder, Encoder
-from .errors import DecryptionError
+from .errors import VerificationError
 from .keys import PrivateKey
-from .policy import Policy
+from .policy import Policy, TrustedKey
 from .registry import Registry, default_registry
 
 __version__ = "0.1.0"
@@ -44,6 +45,8 @@ def _root_tag(root: Any) -> str:
 
 
 Signers = PrivateKey | Sequence[PrivateKey] | None
+#: ``AGE-SECRET-KEY-1…`` strings or paths of age identity files.
+Identities = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 Expiry = datetime.datetime | datetime.timedelta | None
 
 
@@ -54,6 +57,8 @@ def _build(
     registry: Registry | None,
     sign: Signers = None,
     expires: Expiry = None,
+    recipients: Sequence[str] | None = None,
+    passphrase: str | bytes | None = None,
 ) -> list[bytes | memoryview]:
     encoder = Encoder(registry or default_registry())
     root = encoder.encode(obj, "$")
@@ -76,6 +81,16 @@ def _build(
         annotations=dict(annotations or {}),
     )
     keys = [sign] if isinstance(sign, PrivateKey) else list(sign or ())
+    padding = bytes(_container.align(len(schema)) - len(schema))
+    if recipients is not None or passphrase is not None:
+        # §3.5: the inner file names its intended signers and is never signed itself; the
+        # outer file carries only public fields and is signed over the ciphertext.
+        header, payload = encryption.seal(header, [schema, padding, *params_chunks],
+                                          signer_keys=keys, recipients=recipients,
+                                          passphrase=passphrase)
+        body: list[bytes | memoryview] = list(payload)
+    else:
+        body = [schema, padding, *params_chunks]
     if keys or expires is not None:
         # A signature is a statement made at a time: signed files say when (for max_age).
         now = int(time.time())
@@ -84,8 +99,7 @@ def _build(
     header_bytes = header.to_msgpack()
     head, _ = _container.layout(header, signing.sign_header(header_bytes, keys),
                                 header_bytes=header_bytes)
-    padding = bytes(_container.align(len(schema)) - len(schema))
-    return [head, schema, padding, *params_chunks]
+    return [head, *body]
 
 
 def _expiry(expires: Expiry, now: int) -> int | None:
@@ -104,6 +118,8 @@ def dump(
     *,
     sign: Signers = None,
     expires: Expiry = None,
+    recipients: Sequence[str] | None = None,
+    passphrase: str | bytes | None = None,
     annotations: Mapping[str, str] | None = None,
     registry: Registry | None = None,
 ) -> None:
@@ -111,12 +127,14 @@ def dump(
 
     ``sign`` takes a :class:`~paramseal.keys.PrivateKey` (or several): the file is signed, and
     records when. ``expires`` (an aware datetime, or a timedelta from now) is the moment after
-    which readers with a trust policy refuse it. Raises
+    which readers with a trust policy refuse it. ``recipients`` (``age1…`` public keys) or a
+    ``passphrase`` encrypt the file (age v1): only the holders of a matching identity or the
+    passphrase can load it, while anyone can still verify its signatures. Raises
     :class:`~paramseal.errors.UnsupportedTypeError`, naming the type and its path in the
     object, for anything the registry cannot write; nothing is ever pickled.
     """
     chunks = _build(obj, annotations=annotations, registry=registry, sign=sign,
-                    expires=expires)
+                    expires=expires, recipients=recipients, passphrase=passphrase)
     _io.write_chunks(file, chunks)
 
 
@@ -125,13 +143,15 @@ def dumps(
     *,
     sign: Signers = None,
     expires: Expiry = None,
+    recipients: Sequence[str] | None = None,
+    passphrase: str | bytes | None = None,
     annotations: Mapping[str, str] | None = None,
     registry: Registry | None = None,
 ) -> bytes:
     """Return the bytes :func:`dump` would write."""
     out = io.BytesIO()
     _io.write_chunks(out, _build(obj, annotations=annotations, registry=registry, sign=sign,
-                                 expires=expires))
+                                 expires=expires, recipients=recipients, passphrase=passphrase))
     return out.getvalue()
 
 
@@ -140,6 +160,8 @@ def load(
     *,
     mmap: bool = True,
     policy: Policy | None = None,
+    identities: Identities = None,
+    passphrase: str | bytes | None = None,
     check_digests: bool = False,
     strict_versions: bool = False,
     limits: _limits.Limits | None = None,
@@ -152,14 +174,17 @@ def load(
     also checks every section against the SHA-256 the header commits to. With a ``policy``,
     the file must carry valid signatures by enough trusted keys, be within its dates and match
     its digests, or :class:`~paramseal.errors.VerificationError` is raised before anything
-    beyond the header is parsed. A file written under
+    beyond the header is parsed. An encrypted file needs ``identities`` (``AGE-SECRET-KEY-1…``
+    strings, or paths of identity files) or its ``passphrase``; it is decrypted into private
+    memory (after the policy check, which needs no key). A file written under
     another scikit-learn minor version gives a :class:`~paramseal.errors.VersionWarning`, or
     with ``strict_versions=True`` a :class:`~paramseal.errors.VersionMismatchError`.
     """
     limits = limits or _limits.DEFAULT
     # (1) Read at most limits.max_file_bytes: map the file, or copy it.
     buffer = _io.read_buffer(file, use_mmap=mmap, limits=limits)
-    return _load_buffer(buffer, policy=policy, check_digests=check_digests,
+    return _load_buffer(buffer, policy=policy, identities=identities, passphrase=passphrase,
+                        writable=not mmap, check_digests=check_digests,
                         strict_versions=strict_versions, limits=limits, registry=registry)
 
 
@@ -167,6 +192,8 @@ def loads(
     data: bytes | bytearray | memoryview,
     *,
     policy: Policy | None = None,
+    identities: Identities = None,
+    passphrase: str | bytes | None = None,
     check_digests: bool = False,
     strict_versions: bool = False,
     limits: _limits.Limits | None = None,
@@ -178,6 +205,9 @@ def loads(
     return _load_buffer(
         memoryview(data).cast("B"),
         policy=policy,
+        identities=identities,
+        passphrase=passphrase,
+        writable=isinstance(data, bytearray),
         check_digests=check_digests,
         strict_versions=strict_versions,
         limits=limits or _limits.DEFAULT,
@@ -189,6 +219,9 @@ def _load_buffer(
     buffer: memoryview,
     *,
     policy: Policy | None,
+    identities: Identities,
+    passphrase: str | bytes | None,
+    writable: bool,
     check_digests: bool,
     strict_versions: bool,
     limits: _limits.Limits,
@@ -198,13 +231,22 @@ def _load_buffer(
     container = _container.parse(buffer, limits)
     # (3) Signatures and trust policy (§3.4), then every section's digest (§3.3), before
     #     anything below reads a section; without a policy the file is merely well formed.
+    signers: tuple[TrustedKey, ...] = ()
     if policy is not None:
-        signing.verify_container(container, policy)
+        signers = signing.verify_container(container, policy)
     elif check_digests:
         _container.check_digests(container)
-    # (4) Encrypted payloads (§3.5) are not supported by this version.
+    # (4) An encrypted file (§3.5): decrypt the payload, parse the inner file from step 2 on,
+    #     and bind the outer signers to the ones the encrypted content names.
     if container.header.encryption is not None:
-        raise DecryptionError("this file is encrypted; this paramseal cannot decrypt it")
+        container = _decrypt(container, identities, passphrase, writable, limits)
+        if policy is not None:
+            named = set(container.header.signers or ())
+            if sum(s.key.kid in named for s in signers) < policy.threshold:
+                raise VerificationError(
+                    "the encrypted content does not name enough of the file's trusted signers")
+        if check_digests or policy is not None:
+            _container.check_digests(container)
     # (5) The params section: tensor table and layout, no data read (§5).
     params = _params.parse(container.sections["params"], limits)
     # (6) The schema, rebuilt node by node through the registry (§4, §6); before the first
@@ -212,6 +254,17 @@ def _load_buffer(
     check = _versions.sklearn_check(container.header.producer, strict=strict_versions)
     decoder = Decoder(registry or default_registry(), params, limits, on_sklearn=check)
     return decoder.decode_root(container.sections["schema"])
+
+
+def _decrypt(
+    outer: _container.Container,
+    identities: Identities,
+    passphrase: str | bytes | None,
+    writable: bool,
+    limits: _limits.Limits,
+) -> _container.Container:
+    view = memoryview(encryption.decrypt_payload(outer, identities, passphrase, limits))
+    return encryption.open_inner(view if writable else view.toreadonly(), limits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,10 +277,14 @@ class Inspection:
     tree: Any
     tensors: tuple[_params.TensorInfo, ...]
     file_size: int
+    #: For an encrypted file: what its age header says without a key (stanza kinds and counts,
+    #: the scrypt work factor, the plaintext size).
+    encrypted: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         h = self.header
         return {
+            "encrypted": self.encrypted,
             "format_version": self.format_version,
             "file_size": self.file_size,
             "root": h.root,
@@ -265,10 +322,15 @@ def inspect(file: _io.Source | bytes, *, limits: _limits.Limits | None = None) -
     container = _container.parse(buffer, limits)
     tree: Any = None
     tensors: tuple[_params.TensorInfo, ...] = ()
+    encrypted = None
     if container.header.encryption is None:
         params = _params.parse(container.sections["params"], limits)
         tensors = params.tensors
         tree = describe_schema(container.sections["schema"], tensors, limits)
+    else:
+        info = _age.header_info(container.sections["payload"])
+        encrypted = {"recipients": info.stanza_counts, "scrypt_log_n": info.scrypt_log_n,
+                     "plaintext_bytes": info.plaintext_size}
     major = _container.FORMAT_MAJOR
     return Inspection(
         format_version=f"{major}.{container.minor}",
@@ -277,4 +339,5 @@ def inspect(file: _io.Source | bytes, *, limits: _limits.Limits | None = None) -
         tree=tree,
         tensors=tensors,
         file_size=len(buffer),
+        encrypted=encrypted,
     )

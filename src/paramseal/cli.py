@@ -61,6 +61,11 @@ def _inspect(args: argparse.Namespace) -> int:
     if report["annotations"]:
         pairs = ", ".join(f"{k}={v}" for k, v in report["annotations"].items())
         lines.append(f"annotations: {pairs}")
+    if report["encrypted"] is not None:
+        e = report["encrypted"]
+        kinds = ", ".join(f"{n} {kind}" for kind, n in e["recipients"].items())
+        lines.append(f"encrypted:   age v1 ({kinds} stanza(s)); "
+                     f"{e['plaintext_bytes'] or 0:,} bytes inside; content hidden")
     sigs = report["signatures"]
     if sigs:
         for s in sigs:
@@ -166,6 +171,16 @@ def _keygen(args: argparse.Namespace) -> int:
             print(f"paramseal: error: {path} exists (use --force to replace it)",
                   file=sys.stderr)
             return 1
+    if args.encryption:
+        from . import _age, _io
+
+        identity, recipient = _age.generate_identity()
+        _io.write_chunks(private, [f"# public key: {recipient}\n{identity}\n".encode()],
+                         mode=0o600)
+        _io.write_chunks(public, [f"{recipient}\n".encode()])
+        print(f"age encryption key {recipient}")
+        print(f"identity:  {private} (mode 0600)\nrecipient: {public}")
+        return 0
     key = PrivateKey.generate(args.algorithm)
     key.save(private, passphrase=_passphrase(args.passphrase_file))
     from . import _io
@@ -173,6 +188,46 @@ def _keygen(args: argparse.Namespace) -> int:
     _io.write_chunks(public, [key.public_key.to_pem()])
     print(f"{key.algorithm} key {key.key_id}")
     print(f"private key: {private} (mode 0600)\npublic key:  {public}")
+    return 0
+
+
+def _recipients(values: list[str]) -> list[str]:
+    result = []
+    for value in values:
+        if value.startswith("age1"):
+            result.append(value)
+            continue
+        with open(value, encoding="utf-8") as f:
+            result.extend(line.strip() for line in f
+                          if line.strip() and not line.lstrip().startswith("#"))
+    return result
+
+
+def _encrypt(args: argparse.Namespace) -> int:
+    from .encryption import encrypt_file
+    from .keys import PrivateKey
+
+    if bool(args.recipient) == bool(args.passphrase_file):
+        print("paramseal: error: give recipients (-r) or a passphrase file (-p), not both or "
+              "neither", file=sys.stderr)
+        return 1
+    sign = PrivateKey.load(args.sign) if args.sign else None
+    encrypt_file(args.file, args.out, recipients=_recipients(args.recipient) or None,
+                 passphrase=_passphrase(args.passphrase_file), sign=sign)
+    print(f"encrypted {args.file} into {args.out}")
+    return 0
+
+
+def _decrypt(args: argparse.Namespace) -> int:
+    from .encryption import decrypt_file
+
+    if bool(args.identity) == bool(args.passphrase_file):
+        print("paramseal: error: give identity files (-i) or a passphrase file (-p), not both "
+              "or neither", file=sys.stderr)
+        return 1
+    decrypt_file(args.file, args.out, identities=args.identity or None,
+                 passphrase=_passphrase(args.passphrase_file))
+    print(f"decrypted {args.file} into {args.out}")
     return 0
 
 
@@ -267,7 +322,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--passphrase-file", metavar="FILE",
                    help="encrypt the private key with the first line of FILE")
     p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--encryption", action="store_true",
+                   help="an age encryption key instead (NAME.key: AGE-SECRET-KEY-1..., "
+                        "NAME.pub: age1...)")
     p.set_defaults(run=_keygen)
+    p = sub.add_parser("encrypt", help="encrypt a file to age recipients or a passphrase")
+    p.add_argument("file")
+    p.add_argument("-r", "--recipient", action="append", default=[], metavar="AGE1_OR_FILE",
+                   help="an age1... recipient, or a file of them; repeat for several")
+    p.add_argument("-p", "--passphrase-file", metavar="FILE",
+                   help="encrypt with the passphrase on the first line of FILE instead")
+    p.add_argument("--sign", metavar="KEY", help="also sign the encrypted file with this key")
+    p.add_argument("-o", "--out", required=True)
+    p.set_defaults(run=_encrypt)
+    p = sub.add_parser("decrypt", help="decrypt a file to a plain (unsigned) paramseal file")
+    p.add_argument("file")
+    p.add_argument("-i", "--identity", action="append", default=[], metavar="FILE",
+                   help="an age identity file; repeat for several")
+    p.add_argument("-p", "--passphrase-file", metavar="FILE")
+    p.add_argument("-o", "--out", required=True)
+    p.set_defaults(run=_decrypt)
     p = sub.add_parser("sign", help="add a signature to a file, in place")
     p.add_argument("file")
     p.add_argument("--key", required=True, metavar="NAME.key")

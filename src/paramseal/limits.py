@@ -40,6 +40,8 @@ class Limits:
     max_ndim: int = 32
     #: Decimal digits of an integer outside the 64-bit range.
     max_bigint_digits: int = 4300
+    #: scrypt work factor (log2 N) of a passphrase-encrypted file: 22 costs 4 GiB and ~20 s.
+    max_scrypt_log_n: int = 22
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
