@@ -65,6 +65,8 @@ class Parts:
     major: int = 1
     minor: int = 0
     reserved: int = 0
+    #: The age ciphertext of an encrypted file (§3.5); then schema and tensors are empty.
+    payload: bytes | None = None
 
     def array(self, node: dict[str, Any]) -> np.ndarray:
         """A writable copy of the array an ``ndarray`` node describes (C order)."""
@@ -110,6 +112,9 @@ def unpack(data: bytes) -> Parts:
     start = align64(24 + h_len + s_len)
     sections = {s["name"]: data[start + s["offset"]:start + s["offset"] + s["length"]]
                 for s in header["sections"]}
+    if "payload" in sections:
+        return Parts(header, signatures, {}, [], major, minor, reserved,
+                     payload=sections["payload"])
     schema = unpackb(sections["schema"])
     params = sections["params"]
     (n,) = struct.unpack_from("<Q", params, 0)
@@ -146,6 +151,17 @@ def pack(
     padding_byte: int = 0,
 ) -> bytes:
     """Reassemble a file; sections, digests and lengths follow the parts unless overridden."""
+    if parts.payload is not None:  # an encrypted file: one payload section
+        header = dict(parts.header)
+        if fix_sections and header_bytes is None:
+            header["sections"] = [{"length": len(parts.payload), "name": "payload",
+                                   "offset": 0, "sha256": digest(parts.payload)}]
+        h = header_bytes if header_bytes is not None else packb(header)
+        s = signature_bytes if signature_bytes is not None else packb(parts.signatures)
+        head = PRELUDE.pack(MAGIC, parts.major, parts.minor, len(h), len(s), parts.reserved)
+        head += h + s
+        head += bytes([padding_byte]) * (align64(len(head)) - len(head))
+        return head + parts.payload + trailer
     schema_raw = schema_bytes if schema_bytes is not None else packb(parts.schema)
     params_raw = params if params is not None else params_bytes(parts.tensors)
     header = parts.header
