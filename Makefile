@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: test demo bench lint clean
+.PHONY: test demo bench lint clean age
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples spec/generate fuzz
 	$(BIN)/mypy
 
-test: lint
+# The interop tests run the stock `age` tool (Debian package `age`) where it can be installed;
+# elsewhere they skip, saying why. Never fatal: apt may be missing or need privileges.
+age:
+	@command -v age >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		{ [ "$$(id -u)" = 0 ] && SUDO= || SUDO="sudo -n"; \
+		  $$SUDO apt-get install -y -qq age >/dev/null 2>&1 || \
+		  { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
+		    $$SUDO apt-get install -y -qq age >/dev/null 2>&1; }; }; } || true
+	@command -v age >/dev/null 2>&1 && echo "age: $$(age --version)" || \
+		echo "age: not installed; its interop tests will skip"
+
+test: lint age
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
