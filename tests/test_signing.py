@@ -42,7 +42,7 @@ from paramseal.keys import ECDSA_P256, ED25519, PrivateKey, PublicKey
 from paramseal.policy import Policy, TrustedKey
 from paramseal.registry import Registry, default_registry
 
-PAYLOAD_TYPE = b"application/vnd.paramseal.header.v1+msgpack"
+PAYLOAD_TYPE = b"application/vnd.paramseal.header.v1.0+msgpack"
 UTC = dt.UTC
 DAY = 86400.0
 
@@ -382,9 +382,11 @@ def test_pae_is_the_dsse_encoding_of_the_exact_header(keys, fitted) -> None:
     model, _ = fitted
     data = paramseal.dumps(model, sign=keys["alice"])
     header = header_bytes(data)
-    assert signing.pae(header) == expected_pae(header)
-    assert signing.pae(memoryview(header)) == expected_pae(header)
-    assert signing.pae(b"") == b"DSSEv1 43 application/vnd.paramseal.header.v1+msgpack 0 "
+    assert signing.pae(header, 0) == expected_pae(header)
+    assert signing.pae(memoryview(header), 0) == expected_pae(header)
+    assert signing.pae(b"", 0) == b"DSSEv1 45 application/vnd.paramseal.header.v1.0+msgpack 0 "
+    # the prelude's version is bound through the payload type
+    assert signing.pae(b"", 1) == b"DSSEv1 45 application/vnd.paramseal.header.v1.1+msgpack 0 "
     ed25519.Ed25519PublicKey.from_public_bytes(
         keys["alice"].public_key._key.public_bytes(serialization.Encoding.Raw,
                                                    serialization.PublicFormat.Raw)

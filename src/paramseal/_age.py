@@ -31,7 +31,7 @@ import base64
 import dataclasses
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -710,6 +710,10 @@ def _check_keys(
     return keys, b""
 
 
+#: Chunks between two ``release`` calls (256 chunks of 64 KiB: 16 MiB).
+_RELEASE_EVERY = 256
+
+
 def _decrypt(
     source: _ViewSource | _FileSource,
     keys: list[X25519PrivateKey],
@@ -717,6 +721,7 @@ def _decrypt(
     max_plaintext: int,
     max_scrypt_log_n: int,
     out: bytearray | memoryview | None,
+    release: Callable[[int], None] | None = None,
 ) -> bytearray | memoryview:
     total = len(source)
     header = _parse_header(bytes(source.read(0, min(total, MAX_HEADER_BYTES))), total)
@@ -754,6 +759,8 @@ def _decrypt(
             hi = min(lo + CHUNK_SIZE, size)
             src = source.read(start + counter * _ENC_CHUNK, hi - lo + TAG_SIZE)
             aead.decrypt_into(_chunk_nonce(counter, counter == count - 1), src, None, target[lo:hi])
+            if release is not None and counter % _RELEASE_EVERY == _RELEASE_EVERY - 1:
+                release(start + (counter + 1) * _ENC_CHUNK)
     except (InvalidTag, DecryptionError):
         _wipe(target)
         raise DecryptionError(_FAILED) from None
@@ -768,8 +775,12 @@ def decrypt_into(
     max_plaintext: int = DEFAULT_MAX_PLAINTEXT,
     max_scrypt_log_n: int = MAX_SCRYPT_LOG_N,
     out: bytearray | memoryview | None = None,
+    release: Callable[[int], None] | None = None,
 ) -> bytearray | memoryview:
     """Decrypt a whole age v1 file held in memory (or an mmap), chunk by chunk, into one buffer.
+
+    ``release(n)``, when given, is called every 16 MiB with the number of ciphertext bytes
+    consumed so far, so that the caller can drop those pages of a mapping from memory.
 
     Order: parse the header (bounded); derive the plaintext size from the ciphertext length and
     refuse it above ``max_plaintext`` (:class:`LimitError`, nothing allocated); unwrap the file
@@ -788,7 +799,7 @@ def decrypt_into(
     """
     keys, secret = _check_keys(identities, passphrase, max_scrypt_log_n)
     source = _ViewSource(_as_bytes_view(ciphertext))
-    return _decrypt(source, keys, secret, max_plaintext, max_scrypt_log_n, out)
+    return _decrypt(source, keys, secret, max_plaintext, max_scrypt_log_n, out, release)
 
 
 def decrypt_file_into(

@@ -52,6 +52,20 @@ def read_buffer(source: Any, *, use_mmap: bool, limits: _limits.Limits) -> memor
 _CHUNK = 16 << 20
 
 
+def release(buffer: memoryview, start: int, end: int) -> None:
+    """Drop the pages of a read-only file mapping between ``start`` and ``end`` (offsets in the
+    file) from this process's memory: read once (hashed, decrypted), they are not needed again,
+    and the kernel reads them back from its page cache if they are. No-op for other buffers."""
+    mapping = buffer.obj
+    if not isinstance(mapping, _mmap.mmap) or not hasattr(_mmap, "MADV_DONTNEED"):
+        return
+    page = _mmap.PAGESIZE
+    first = -(-start // page) * page
+    last = min(end, len(mapping)) // page * page
+    if last > first:
+        mapping.madvise(_mmap.MADV_DONTNEED, first, last - first)
+
+
 def read_bounded(source: Any, limit: int) -> bytes:
     """Everything a binary file object holds, refusing more than ``limit`` bytes."""
     if isinstance(source, io.BytesIO):

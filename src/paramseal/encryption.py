@@ -15,8 +15,9 @@ recipients=...)`` and ``paramseal.load(..., identities=...)`` do it in one step.
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import _age, _container, _digest, _io
 from . import limits as _limits
@@ -32,11 +33,15 @@ def seal(
     signer_keys: Sequence[PrivateKey],
     recipients: Sequence[str] | None,
     passphrase: str | bytes | None,
+    minor: int = 0,
 ) -> tuple[Header, list[bytes]]:
-    """Encrypt an inner file (its header and data area) into the outer header and payload."""
+    """Encrypt an inner file (its header and data area) into the outer header and payload.
+
+    ``minor`` is the inner file's format minor version (1 when it compresses a tensor).
+    """
     kids = sorted({k.public_key.kid for k in signer_keys})
     inner = dataclasses.replace(inner, signers=tuple(kids) if kids else None)
-    head, _ = _container.layout(inner)
+    head, _ = _container.layout(inner, minor=minor)
     chunks = [head, *body]
     size = sum(len(c) if isinstance(c, bytes) else memoryview(c).nbytes for c in chunks)
     payload = list(_age.encrypt(chunks, size, recipients=recipients, passphrase=passphrase))
@@ -73,7 +78,7 @@ def encrypt_file(
     body = [buffer[_container.data_start(buffer):]]
     keys = [sign] if sign is not None else []
     outer, payload = seal(container.header, body, signer_keys=keys, recipients=recipients,
-                          passphrase=passphrase)
+                          passphrase=passphrase, minor=container.minor)
     if keys:
         import time
 
@@ -90,8 +95,12 @@ def decrypt_payload(
     identities: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
     passphrase: str | bytes | None,
     limits: _limits.Limits,
+    release: Callable[[int], None] | None = None,
 ) -> bytearray | memoryview:
-    """The plaintext (the inner file) of an encrypted file, in private memory."""
+    """The plaintext (the inner file) of an encrypted file, in private memory.
+
+    ``release`` (see :func:`paramseal._age.decrypt_into`) lets a mapped file's ciphertext pages
+    go as they are consumed, so that memory peaks near the plaintext size, not twice it."""
     if identities is None and passphrase is None:
         raise DecryptionError("this file is encrypted: give identities= or passphrase=")
     keys = None
@@ -104,9 +113,15 @@ def decrypt_payload(
                 keys.append(_age.parse_identity(text))
             else:
                 keys.extend(_age.read_identities(text))
+    payload = outer.sections["payload"]
+    size = _age.plaintext_size(payload)
+    # An anonymous mapping, not a bytearray: its pages exist only once written, so the
+    # plaintext grows as the ciphertext (released as it goes) shrinks.
+    out = memoryview(mmap.mmap(-1, size)) if 0 < size <= limits.max_file_bytes else None
     return _age.decrypt_into(
-        outer.sections["payload"], identities=keys, passphrase=passphrase,
-        max_plaintext=limits.max_file_bytes, max_scrypt_log_n=limits.max_scrypt_log_n)
+        payload, out=out, identities=keys, passphrase=passphrase,
+        max_plaintext=limits.max_file_bytes, max_scrypt_log_n=limits.max_scrypt_log_n,
+        release=release)
 
 
 def open_inner(plaintext: memoryview, limits: _limits.Limits) -> _container.Container:
@@ -133,5 +148,6 @@ def decrypt_file(
     plaintext = memoryview(decrypt_payload(container, identities, passphrase, limits))
     inner = open_inner(plaintext, limits)
     # standalone, the inner file is unsigned: it names no intended signers
-    head, _ = _container.layout(dataclasses.replace(inner.header, signers=None))
+    head, _ = _container.layout(dataclasses.replace(inner.header, signers=None),
+                                minor=inner.minor)
     _io.write_chunks(target, [head, plaintext[_container.data_start(plaintext):]])

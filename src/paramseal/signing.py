@@ -26,21 +26,25 @@ from .errors import ContainerError, VerificationError
 from .keys import PrivateKey
 from .policy import Policy, TrustedKey
 
-PAYLOAD_TYPE = b"application/vnd.paramseal.header.v1+msgpack"
+#: DSSE payload type; it names the format version of the prelude, which is not otherwise
+#: covered by the signature (so a flipped minor version fails verification).
+PAYLOAD_TYPE = "application/vnd.paramseal.header.v{major}.{minor}+msgpack"
 MAX_SIGNATURES = 16
 #: Seconds a file's `created` may be ahead of this clock (clock skew between machines).
 CLOCK_SKEW = 300
 
 
-def pae(header: bytes | memoryview) -> bytes:
-    """DSSE v1 pre-authentication encoding of ``header`` (the signed message)."""
+def pae(header: bytes | memoryview, minor: int) -> bytes:
+    """DSSE v1 pre-authentication encoding of ``header`` in a file of format 1.``minor``."""
     body = bytes(header)
-    return b"DSSEv1 %d %s %d %s" % (len(PAYLOAD_TYPE), PAYLOAD_TYPE, len(body), body)
+    kind = PAYLOAD_TYPE.format(major=_container.FORMAT_MAJOR, minor=minor).encode()
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
-def sign_header(header: bytes | memoryview, keys: Iterable[PrivateKey]) -> tuple[Signature, ...]:
-    """One signature per key over ``header``, in canonical (key ID) order."""
-    message = pae(header)
+def sign_header(header: bytes | memoryview, keys: Iterable[PrivateKey], *,
+                minor: int = 0) -> tuple[Signature, ...]:
+    """One signature per key over ``header`` of a format-1.``minor`` file, in key ID order."""
+    message = pae(header, minor)
     signatures = {k.public_key.kid: Signature(k.algorithm, k.public_key.kid, k.sign(message))
                   for k in keys}
     if len(signatures) > MAX_SIGNATURES:
@@ -52,7 +56,7 @@ def verify_container(container: _container.Container, policy: Policy,
                      now: float | None = None) -> tuple[TrustedKey, ...]:
     """Apply ``policy`` to a parsed file; return the trusted keys whose signatures hold."""
     now = time.time() if now is None else now
-    message = pae(container.header_bytes)
+    message = pae(container.header_bytes, container.minor)
     signers = []
     for signature in container.signatures:  # distinct key IDs (§3.4)
         trusted = policy.trusted(signature.kid)
@@ -106,13 +110,14 @@ def add_signature(path: str | os.PathLike[str], key: PrivateKey, *,
     container = _container.parse(memoryview(data), limits)
     if container.header.encryption is None and container.header.signers is not None:
         raise ContainerError("this is the inner file of an encrypted one; sign the outer file")
-    new = sign_header(container.header_bytes, [key])[0]
+    new = sign_header(container.header_bytes, [key], minor=container.minor)[0]
     kept = [s for s in container.signatures if s.kid != new.kid]
     signatures = tuple(sorted([*kept, new], key=lambda s: s.kid))
     if len(signatures) > MAX_SIGNATURES:
         raise ContainerError(f"this file already holds {MAX_SIGNATURES} signatures")
     head, _ = _container.layout(container.header, signatures,
-                                header_bytes=bytes(container.header_bytes))
+                                header_bytes=bytes(container.header_bytes),
+                                minor=container.minor)
     data_start = _container.data_start(memoryview(data))
     _io.write_chunks(path, [head, memoryview(data)[data_start:]])
 
