@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: test demo bench lint clean age
+.PHONY: test demo bench bench-storage lint clean age
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ demo: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/compare.py
+
+# Compression and encryption in one run: sizes against joblib compress=3 and load cost of
+# compression (the eight models), age throughput and peak memory, encrypted loads.
+bench-storage: $(BENCH_STAMP)
+	$(BIN)/python bench/compression.py
+	$(BIN)/python bench/age_throughput.py
+	$(BIN)/python bench/encrypted.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -43,7 +43,8 @@ def test_vector(path: Path) -> None:
     expect = fields["expect"]
     if expect == "success":
         obj = paramseal.loads(data)
-        again = paramseal.dumps(obj)
+        # a format 1.1 vector compresses its tensors (§5.4): so does the re-encoding
+        again = paramseal.dumps(obj, compress=data[10] == 1)
         assert section(again, "schema") == section(data, "schema")
         assert section(again, "params") == section(data, "params")
         return

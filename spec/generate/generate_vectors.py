@@ -109,6 +109,9 @@ vector("container_major_2", "UnsupportedVersionError",
        "§2.2 reject a major version other than 1")(_edit(8, b"\x02\x00"))
 vector("container_minor_unknown", "UnsupportedVersionError",
        "§2.2 reject a minor version above the reader's (the prelude is not signed)")(
+    _edit(10, b"\x02\x00"))
+vector("container_minor_1_without_zstd", "ContainerError",
+       "§2.2 a file is the lowest minor whose features it uses: 1.1 compresses a tensor")(
     _edit(10, b"\x01\x00"))
 vector("container_reserved_nonzero", "ContainerError",
        "§2.2 the reserved field MUST be 0")(_edit(20, b"\x01"))
@@ -454,6 +457,128 @@ vector("type_ndarray_flip_without_strides", "SchemaError", "§6.2 flip goes with
 vector("type_ndarray_flip_bad_axis", "SchemaError",
        "§6.2 flip lists distinct axes of size 2 or more, sorted")(
     _strided([1], [1], [1.0, 2.0, 3.0], [3]))
+
+
+# ---------------------------------------------------------------- compressed tensors (§5.4)
+
+PATTERN = np.tile([1.0, 2.0, 3.0, 4.0], 16)  # 512 bytes that zstd shrinks to a few dozen
+
+
+def zbase(*, strided: bool = False) -> tk.Parts:
+    """A valid format 1.1 file: {"a": 1, "b": float64[64] stored as one zstd frame}."""
+    tensor = tk.Tensor("F64", [64], PATTERN.tobytes())
+    if strided:  # the same values, Fortran-ordered 16 x 4
+        node = {"@": "ndarray", "dtype": "<f8", "shape": [16, 4], "strides": [1, 16],
+                "tensor": 0}
+        tensor.data = PATTERN.reshape(16, 4).T.copy().tobytes()
+    else:
+        node = nd(0, [64])
+    parts = with_root({"@": "dict", "keys": ["a", "b"], "values": [1, node]}, [tensor])
+    tk.compress(parts, node)
+    return parts
+
+
+def zedit(edit: Callable[[tk.Parts, dict], None]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = zbase()
+        node = parts.schema["root"]["values"][1]
+        edit(parts, node)
+        tk.reorder(parts)
+        return tk.pack(parts)
+    return make
+
+
+def _bomb(parts: tk.Parts, node: dict) -> None:
+    """The schema says 512 KiB; the frame (32 KiB) says 1 GiB of zeros."""
+    import zstandard
+
+    node["shape"] = [1024, 64]
+    stream = zstandard.ZstdCompressor(level=3).compressobj(size=1 << 30)
+    zeros = bytes(1 << 20)
+    frame = b"".join([*(stream.compress(zeros) for _ in range(1024)), stream.flush()])
+    tk.compress(parts, node, frame=frame)
+
+
+def _two_tensors_one_false() -> bytes:
+    parts = zbase()
+    parts.schema["root"]["values"].append({**nd(1, [3]), "zstd": False})
+    parts.schema["root"]["keys"].append("c")
+    parts.tensors.append(f64(1.0, 2.0, 3.0))
+    tk.reorder(parts)
+    return tk.pack(parts)
+
+
+def _not_worth(parts: tk.Parts, node: dict) -> None:
+    node["shape"] = [3]
+    tk.compress(parts, node, frame=tk.zstd_frame(np.array([1.0, 2.0, 3.0]).tobytes()))
+
+
+def _object_array(parts: tk.Parts, node: dict) -> None:
+    """An object array (items, no tensor) that claims to be compressed."""
+    del node["tensor"]
+    node.update(dtype="|O", items=[1.0] * 64)
+    ordered = dict(sorted(node.items()))
+    node.clear()
+    node.update(ordered)
+    parts.tensors = []
+
+
+def _zstd_in_1_0(parts: tk.Parts, node: dict) -> None:
+    parts.minor = 0
+
+
+vector("success_compressed_tensor", "success",
+       "§5.4 a format 1.1 file whose float64[64] is one zstd frame with its content size")(
+    lambda: tk.pack(zbase()))
+vector("success_compressed_fortran_order", "success",
+       "§5.4 a compressed tensor keeps the §6.2 layout: the frame holds the strided span")(
+    lambda: tk.pack(zbase(strided=True)))
+vector("params_zstd_content_size_missing", "ArrayError",
+       "§5.4 the frame header MUST declare its content size")(
+    zedit(lambda parts, node: tk.compress(parts, node, frame=tk.zstd_frame(
+        PATTERN.tobytes(), content_size=False))))
+vector("params_zstd_content_size_mismatch", "ArrayError",
+       "§5.4 a decompression bomb: the frame declares 1 GiB where the schema's dtype and "
+       "shape give 512 KiB; refused before decompressing")(zedit(_bomb))
+def _too_dense(parts: tk.Parts, node: dict) -> None:
+    """2 MiB of zeros in a frame of a few dozen bytes: more than 1024 times expansion."""
+    node["shape"] = [262144]
+    tk.compress(parts, node, frame=tk.zstd_frame(bytes(262144 * 8)))
+
+
+vector("params_zstd_ratio_above_1024", "LimitError",
+       "§5.4 a frame may expand at most 1024 times (a file cannot make a reader allocate "
+       "more than 1024 times its size)")(zedit(_too_dense))
+vector("params_zstd_trailing_bytes", "ArrayError",
+       "§5.4 the tensor is exactly one frame: no bytes after it")(
+    zedit(lambda parts, node: tk.compress(parts, node, frame=tk.zstd_frame(PATTERN.tobytes()),
+                                          trailer=b"\x00")))
+vector("params_zstd_two_frames", "ArrayError",
+       "§5.4 the tensor is exactly one frame: not two")(
+    zedit(lambda parts, node: tk.compress(parts, node, frame=tk.zstd_frame(PATTERN.tobytes()),
+                                          trailer=tk.zstd_frame(b""))))
+vector("params_zstd_corrupt", "ArrayError",
+       "§5.4 the frame decompresses to exactly its declared size")(
+    zedit(lambda parts, node: tk.compress(
+        parts, node, frame=tk.zstd_frame(PATTERN.tobytes())[:-3] + b"\xff\xff\xff")))
+vector("params_zstd_not_a_frame", "ArrayError", "§5.4 the tensor starts with the zstd magic")(
+    zedit(lambda parts, node: tk.compress(parts, node, frame=bytes(40))))
+vector("params_zstd_does_not_pay", "ArrayError",
+       "§5.4 a frame that is not at least 10 % smaller than its content is stored raw")(
+    zedit(_not_worth))
+vector("params_zstd_tensor_not_u8", "ArrayError", "§5.4 a compressed tensor is U8")(
+    zedit(lambda parts, node: setattr(parts.tensors[0], "code", "I8")))
+vector("params_zstd_in_format_1_0", "SchemaError",
+       "§5.4 zstd is unknown to format 1.0: a 1.0 file carrying it is rejected")(
+    zedit(_zstd_in_1_0))
+vector("params_zstd_false", "SchemaError",
+       "§5.4 zstd is present only when true (one encoding per value)")(_two_tensors_one_false)
+vector("params_zstd_object_array", "SchemaError", "§5.4 object arrays have no tensor to compress")(
+    zedit(_object_array))
+vector("limits_decompressed_bytes", "LimitError",
+       "§8 compressed tensors decompress to at most 64 GiB per file, checked from the schema "
+       "before anything is decompressed")(
+    zedit(lambda parts, node: node.update(shape=[1 << 34])))
 
 
 WORDS = [f"w{i}" for i in range(300)]

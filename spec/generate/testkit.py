@@ -72,7 +72,8 @@ class Parts:
         """A writable copy of the array an ``ndarray`` node describes (C order)."""
         dtype = _dtype(node["dtype"])
         tensor = self.tensors[node["tensor"]]
-        flat = np.frombuffer(tensor.data, dtype=dtype)
+        data = unzstd(tensor.data) if node.get("zstd") else tensor.data
+        flat = np.frombuffer(data, dtype=dtype)
         if "strides" not in node:
             return flat.reshape(node["shape"]).copy()
         strides = [s * dtype.itemsize for s in node["strides"]]
@@ -88,6 +89,10 @@ class Parts:
         node.pop("strides", None)
         node.pop("flip", None)
         node["shape"] = list(array.shape)
+        if node.get("zstd"):  # §5.4: stays one compressed frame (call reorder() afterwards)
+            tensor.data = zstd_frame(array.tobytes())
+            tensor.shape = [len(tensor.data)]
+            return
         tensor.data = array.tobytes()
         if tensor.code == "U8" and NATIVE.get(array.dtype.str) != "U8":
             tensor.shape = [len(tensor.data)]
@@ -196,3 +201,44 @@ def find(parts: Parts, tag: str, where: Callable[[dict[str, Any]], bool] | None 
          ) -> list[dict[str, Any]]:
     """Schema nodes with the ``@`` tag ``tag`` (and matching ``where``), in file order."""
     return [n for n in walk(parts.schema) if n.get("@") == tag and (where is None or where(n))]
+
+
+# ---------------------------------------------------------------- compressed tensors (§5.4)
+
+def zstd_frame(data: bytes, *, level: int = 3, content_size: bool = True) -> bytes:
+    """One zstd frame of ``data`` (zstandard directly, as §5.4 describes the bytes)."""
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=level, write_content_size=content_size).compress(data)
+
+
+def unzstd(frame: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdDecompressor().decompress(frame, max_output_size=1 << 30)
+
+
+def compress(parts: Parts, node: dict[str, Any], *, content_size: bool = True,
+             frame: bytes | None = None, trailer: bytes = b"") -> None:
+    """Store the tensor behind ``node`` as a zstd frame (or ``frame``), mark the node
+    ``"zstd": true`` and the file 1.1. Tensor order may need :func:`reorder` afterwards."""
+    tensor = parts.tensors[node["tensor"]]
+    data = (frame if frame is not None
+            else zstd_frame(tensor.data, content_size=content_size)) + trailer
+    tensor.code, tensor.shape, tensor.data = "U8", [len(data)], data
+    node["zstd"] = True
+    parts.minor = 1
+
+
+def reorder(parts: Parts) -> None:
+    """Put tensors back in §5.2/§5.3 order (alignment key, then first reference) after their
+    lengths changed, renumbering the nodes that refer to them."""
+    nodes = [n for n in walk(parts.schema) if n.get("@") == "ndarray" and "tensor" in n]
+    def key(n: int) -> int:
+        return next(k for k in (8, 4, 2, 1) if n % k == 0)
+    order = sorted(range(len(nodes)),
+                   key=lambda i: (-key(len(parts.tensors[nodes[i]["tensor"]].data)), i))
+    tensors = [parts.tensors[nodes[i]["tensor"]] for i in order]
+    for new, i in enumerate(order):
+        nodes[i]["tensor"] = new
+    parts.tensors = tensors

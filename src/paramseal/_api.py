@@ -8,7 +8,7 @@ import io
 import os
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import _age, _container, _digest, _io, _params, _versions, encryption, signing
@@ -59,10 +59,13 @@ def _build(
     expires: Expiry = None,
     recipients: Sequence[str] | None = None,
     passphrase: str | bytes | None = None,
+    compress: bool = False,
 ) -> list[bytes | memoryview]:
-    encoder = Encoder(registry or default_registry())
+    encoder = Encoder(registry or default_registry(), compress=compress)
     root = encoder.encode(obj, "$")
     schema, arrays = encoder.finish(root)
+    # §5.4: a file with a compressed tensor is format 1.1; every other file stays 1.0.
+    minor = 1 if encoder.compressor is not None and encoder.compressor.count else 0
     params_chunks = _params.build(arrays)
 
     params_hash = _digest.SectionHasher()
@@ -87,7 +90,8 @@ def _build(
         # outer file carries only public fields and is signed over the ciphertext.
         header, payload = encryption.seal(header, [schema, padding, *params_chunks],
                                           signer_keys=keys, recipients=recipients,
-                                          passphrase=passphrase)
+                                          passphrase=passphrase, minor=minor)
+        minor = 0  # the outer file uses no 1.1 feature itself
         body: list[bytes | memoryview] = list(payload)
     else:
         body = [schema, padding, *params_chunks]
@@ -97,8 +101,8 @@ def _build(
         header = dataclasses.replace(header, created=now if keys else None,
                                      expires=_expiry(expires, now))
     header_bytes = header.to_msgpack()
-    head, _ = _container.layout(header, signing.sign_header(header_bytes, keys),
-                                header_bytes=header_bytes)
+    head, _ = _container.layout(header, signing.sign_header(header_bytes, keys, minor=minor),
+                                header_bytes=header_bytes, minor=minor)
     return [head, *body]
 
 
@@ -122,6 +126,7 @@ def dump(
     passphrase: str | bytes | None = None,
     annotations: Mapping[str, str] | None = None,
     registry: Registry | None = None,
+    compress: bool = False,
 ) -> None:
     """Write ``obj`` to ``file`` (a path, written atomically, or a binary file object).
 
@@ -129,12 +134,16 @@ def dump(
     records when. ``expires`` (an aware datetime, or a timedelta from now) is the moment after
     which readers with a trust policy refuse it. ``recipients`` (``age1…`` public keys) or a
     ``passphrase`` encrypt the file (age v1): only the holders of a matching identity or the
-    passphrase can load it, while anyone can still verify its signatures. Raises
+    passphrase can load it, while anyone can still verify its signatures. ``compress=True``
+    stores each tensor as a zstd frame (level 3) where that saves at least 10 %, and needs the
+    ``compress`` extra (``pip install 'paramseal[compress]'``); such a file is format 1.1 and
+    its compressed arrays load as copies rather than zero-copy views. Raises
     :class:`~paramseal.errors.UnsupportedTypeError`, naming the type and its path in the
     object, for anything the registry cannot write; nothing is ever pickled.
     """
     chunks = _build(obj, annotations=annotations, registry=registry, sign=sign,
-                    expires=expires, recipients=recipients, passphrase=passphrase)
+                    expires=expires, recipients=recipients, passphrase=passphrase,
+                    compress=compress)
     _io.write_chunks(file, chunks)
 
 
@@ -147,11 +156,13 @@ def dumps(
     passphrase: str | bytes | None = None,
     annotations: Mapping[str, str] | None = None,
     registry: Registry | None = None,
+    compress: bool = False,
 ) -> bytes:
     """Return the bytes :func:`dump` would write."""
     out = io.BytesIO()
     _io.write_chunks(out, _build(obj, annotations=annotations, registry=registry, sign=sign,
-                                 expires=expires, recipients=recipients, passphrase=passphrase))
+                                 expires=expires, recipients=recipients, passphrase=passphrase,
+                                 compress=compress))
     return out.getvalue()
 
 
@@ -239,7 +250,14 @@ def _load_buffer(
     # (4) An encrypted file (§3.5): decrypt the payload, parse the inner file from step 2 on,
     #     and bind the outer signers to the ones the encrypted content names.
     if container.header.encryption is not None:
-        container = _decrypt(container, identities, passphrase, writable, limits)
+        # ciphertext pages of a mapping go as they are decrypted: the peak stays near the
+        # plaintext size, not twice it
+        payload_start = _container.data_start(buffer) + container.header.sections[0].offset
+
+        def release(consumed: int) -> None:
+            _io.release(buffer, payload_start, payload_start + consumed)
+
+        container = _decrypt(container, identities, passphrase, writable, limits, release)
         if policy is not None:
             named = set(container.header.signers or ())
             if sum(s.key.kid in named for s in signers) < policy.threshold:
@@ -252,7 +270,8 @@ def _load_buffer(
     # (6) The schema, rebuilt node by node through the registry (§4, §6); before the first
     #     scikit-learn object, the file's scikit-learn version is compared with ours.
     check = _versions.sklearn_check(container.header.producer, strict=strict_versions)
-    decoder = Decoder(registry or default_registry(), params, limits, on_sklearn=check)
+    decoder = Decoder(registry or default_registry(), params, limits, on_sklearn=check,
+                      minor=container.minor)
     return decoder.decode_root(container.sections["schema"])
 
 
@@ -262,8 +281,10 @@ def _decrypt(
     passphrase: str | bytes | None,
     writable: bool,
     limits: _limits.Limits,
+    release: Callable[[int], None] | None = None,
 ) -> _container.Container:
-    view = memoryview(encryption.decrypt_payload(outer, identities, passphrase, limits))
+    view = memoryview(encryption.decrypt_payload(outer, identities, passphrase, limits,
+                                                 release))
     return encryption.open_inner(view if writable else view.toreadonly(), limits)
 
 

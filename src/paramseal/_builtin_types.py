@@ -152,6 +152,12 @@ def encode_ndarray(array: np.ndarray, enc: Any, path: P.Path) -> dict[str, Any]:
         normalized = np.zeros(span, dtype=dtype)  # the gaps between elements are zeros
         np.lib.stride_tricks.as_strided(
             normalized, array.shape, [s * dtype.itemsize for s in strides])[...] = array
+    if enc.compressor is not None:
+        # §5.4: one zstd frame instead of the bytes, only when it saves at least 10 %.
+        frame = enc.compressor.compress(normalized)
+        if frame is not None:
+            node["zstd"] = True
+            normalized = frame
     node["tensor"] = enc.pending(normalized)
     return node
 
@@ -202,8 +208,14 @@ def _nested(shape: Any, strides: list[int]) -> bool:
 def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
     dtype = parse_dtype(node["dtype"], path, allow_object=True)
     shape = _shape(node["shape"], dec.limits.max_ndim, path)
+    zstd = node.get("zstd")
+    if zstd is not None:
+        if dec.minor < 1:
+            raise _fail("unknown field zstd: compressed tensors need format 1.1", path)
+        if zstd is not True:
+            raise _fail("zstd must be true when present (an uncompressed tensor omits it)", path)
     if dtype.kind == "O":
-        if "tensor" in node or "items" not in node:
+        if "tensor" in node or "items" not in node or zstd is not None:
             raise _fail("object arrays carry items, not a tensor", path)
         count = 1
         for dim in shape:
@@ -226,7 +238,7 @@ def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
     if strides is None:
         if flip is not None:
             raise _fail("flip needs strides", path)
-        return dec.tensor(node["tensor"], dtype, shape, path)
+        return dec.tensor(node["tensor"], dtype, shape, path, compressed=zstd is True)
     ndim = len(shape)
     if (type(strides) is not list or len(strides) != ndim
             or any(type(s) is not int or not 0 <= s < 2**62 for s in strides)
@@ -245,7 +257,7 @@ def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
     span = 1 + sum((n - 1) * s for n, s in zip(shape, strides, strict=True))
     if span > _MAX_SPAN_RATIO * count:
         raise _fail(f"strided span {span} is more than {_MAX_SPAN_RATIO}x the array size", path)
-    flat = dec.tensor(node["tensor"], dtype, (span,), path)
+    flat = dec.tensor(node["tensor"], dtype, (span,), path, compressed=zstd is True)
     array = np.lib.stride_tricks.as_strided(flat, shape, [s * dtype.itemsize for s in strides])
     if span > count:
         # The gaps between elements are zeros: one encoding per value, no hidden bytes.
@@ -569,7 +581,7 @@ def register(registry: Registry) -> None:
     add("complex", complex, encode_complex, decode_complex, "imag", "real")
     add("slice", slice, encode_slice, decode_slice, "start", "step", "stop")
     add("ndarray", np.ndarray, encode_ndarray, decode_ndarray, "dtype", "shape",
-        optional=("flip", "items", "strides", "tensor"))
+        optional=("flip", "items", "strides", "tensor", "zstd"))
     registry.alias(np.memmap, "ndarray")
     add("scalar", np.float64, encode_scalar, decode_scalar, "data", "dtype")
     for scalar_type in _SCALAR_TYPES:

@@ -3,7 +3,7 @@
     offset  size  field
     0       8     magic 89 50 53 45 41 4C 0D 0A  ("\\x89PSEAL\\r\\n")
     8       2     format major, u16 LE (1)
-    10      2     format minor, u16 LE (0)
+    10      2     format minor, u16 LE (0, or 1 when a tensor is compressed: §5.4)
     12      4     header length H, u32 LE
     16      4     signature block length S, u32 LE
     20      4     reserved, MUST be 0
@@ -29,7 +29,9 @@ from .errors import ContainerError, LimitError, UnsupportedVersionError
 
 MAGIC = b"\x89PSEAL\r\n"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 0
+#: The highest minor version this reader knows. A writer writes the lowest minor whose
+#: features the file uses: 1 when at least one tensor is compressed (§5.4), else 0.
+FORMAT_MINOR = 1
 PRELUDE = struct.Struct("<8sHHIII")
 ALIGN = 64
 
@@ -135,16 +137,19 @@ def check_digests(container: Container) -> None:
 
 
 def layout(header: Header, signatures: tuple[Signature, ...] = (), *,
-           header_bytes: bytes | None = None) -> tuple[bytes, int]:
+           header_bytes: bytes | None = None, minor: int = 0) -> tuple[bytes, int]:
     """The bytes before the data area (prelude, header, signatures, padding) and its length.
 
-    ``header_bytes`` are the stored (signed) bytes of ``header`` when re-signing a file.
+    ``header_bytes`` are the stored (signed) bytes of ``header`` when re-signing a file;
+    ``minor`` is the file's format minor version (keep the parsed file's when rewriting one).
     """
+    if not 0 <= minor <= FORMAT_MINOR:
+        raise ValueError(f"format minor version {minor} is not one this writer knows")
     header_bytes = header.to_msgpack() if header_bytes is None else header_bytes
     sig_bytes = encode_signatures(signatures)
     if len(header_bytes) > _limits.DEFAULT.max_header_bytes:
         raise LimitError(f"header is {len(header_bytes)} bytes, above the format's maximum")
-    prelude = PRELUDE.pack(MAGIC, FORMAT_MAJOR, FORMAT_MINOR, len(header_bytes), len(sig_bytes), 0)
+    prelude = PRELUDE.pack(MAGIC, FORMAT_MAJOR, minor, len(header_bytes), len(sig_bytes), 0)
     head = prelude + header_bytes + sig_bytes
     data_start = align(len(head))
     return head + bytes(data_start - len(head)), data_start

@@ -10,6 +10,12 @@ decimal index "0", "1", ... in data order, keys of an entry in the order dtype, 
 data_offsets, no ``__metadata__``. Tensors are ordered by alignment (8, 4, 2, 1 bytes), then by
 index, so every tensor is naturally aligned once the section is 64-aligned. Any safetensors
 reader can read the section on its own; this reader is stricter and zero-copy.
+
+Format 1.1 (§5.4) lets a tensor hold one zstd frame instead of the raw bytes of its array: the
+``ndarray`` node says ``"zstd": true``, the safetensors entry is ``U8`` of the frame's length,
+and the frame's declared content size must be exactly the size the schema gives the array. That
+size is checked against the frame header and the per-file budget before anything is
+decompressed. Compression needs the optional ``zstandard`` package (``paramseal[compress]``).
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ import dataclasses
 import json
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from . import limits as _limits
-from .errors import ArrayError
+from .errors import ArrayError, LimitError, MissingExtraError
 
 #: numpy dtype (little-endian or byte-order free) -> safetensors dtype code.
 NATIVE_CODES: dict[str, str] = {
@@ -179,3 +186,98 @@ def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Para
     if _pad(_json_header(tensors)) != raw:
         raise ArrayError("params header is not in canonical form")
     return Params(tensors=tuple(tensors), data=data)
+
+
+# ---------------------------------------------------------------- compressed tensors (§5.4)
+
+#: zstd level of compressed tensors; a tensor is stored raw unless its frame is at least 10 %
+#: smaller than its bytes (ratio 1.1): ``11 * len(frame) <= 10 * raw``.
+ZSTD_LEVEL = 3
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_EXTRA_HINT = "pip install 'paramseal[compress]'"
+
+
+def _zstandard() -> Any:
+    try:
+        import zstandard
+    except ImportError:
+        raise MissingExtraError(
+            "compressed tensors need the zstandard package, which is not installed "
+            f"({_EXTRA_HINT})") from None
+    return zstandard
+
+
+#: The most a frame may expand (§5.4): a file can make a reader allocate at most this many
+#: times its own size, whatever its frames declare. Writers store anything that compresses
+#: better than this raw.
+MAX_RATIO = 1024
+
+
+def pays(frame_length: int, raw_length: int) -> bool:
+    """Whether a frame may stand for ``raw_length`` bytes: it saves at least 10 % (ratio 1.1)
+    and expands at most ``MAX_RATIO`` times."""
+    return 11 * frame_length <= 10 * raw_length <= 10 * MAX_RATIO * frame_length
+
+
+class Compressor:
+    """Compresses tensors for one write (zstd level 3, content size in the frame header).
+
+    Made before anything is encoded, so a missing ``zstandard`` fails at once.
+    """
+
+    def __init__(self) -> None:
+        zstandard = _zstandard()
+        self._compressor = zstandard.ZstdCompressor(
+            level=ZSTD_LEVEL, write_content_size=True, write_checksum=False, write_dict_id=False)
+        self.count = 0
+
+    def compress(self, array: np.ndarray) -> np.ndarray | None:
+        """The frame (a uint8 array) for C-contiguous ``array``, or None when it does not pay."""
+        if array.nbytes == 0:
+            return None
+        frame = self._compressor.compress(memoryview(array.reshape(-1).view(np.uint8).data))
+        if not pays(len(frame), array.nbytes):
+            return None
+        self.count += 1
+        return np.frombuffer(frame, dtype=np.uint8)
+
+
+def decompress(frame: memoryview, expected: int, budget: int, where: str) -> bytes:
+    """The content of the one zstd frame ``frame``, which must be exactly ``expected`` bytes.
+
+    ``expected`` comes from the schema (product(shape) x itemsize); it is compared with the
+    remaining ``budget`` (``max_decompressed_bytes``) and with the size the frame header
+    declares before anything is decompressed, so a frame that would expand further is refused
+    without expanding. Trailing bytes, a second frame, dictionaries and corrupt data are errors.
+    """
+    if expected > budget:
+        raise LimitError(f"decompressing {expected} more bytes would exceed "
+                         f"max_decompressed_bytes ({budget} bytes left) {where}")
+    if expected > MAX_RATIO * len(frame):
+        raise LimitError(f"a zstd frame of {len(frame)} bytes may not expand to {expected} "
+                         f"bytes (more than {MAX_RATIO} times) {where}")
+    if not pays(len(frame), expected):
+        raise ArrayError(f"a zstd frame of {len(frame)} bytes for {expected} bytes does not "
+                         f"save 10 %: it must be stored raw {where}")
+    if bytes(frame[:4]) != _ZSTD_MAGIC:
+        raise ArrayError(f"compressed tensor is not a zstd frame {where}")
+    zstandard = _zstandard()
+    try:
+        params = zstandard.get_frame_parameters(frame)
+    except zstandard.ZstdError as exc:
+        raise ArrayError(f"bad zstd frame header ({exc}) {where}") from None
+    if params.content_size == zstandard.CONTENTSIZE_UNKNOWN:
+        raise ArrayError(f"zstd frame does not declare its content size {where}")
+    if params.content_size != expected:
+        raise ArrayError(f"zstd frame declares {params.content_size} bytes, but the schema's "
+                         f"dtype and shape need {expected} {where}")
+    if params.dict_id != 0:
+        raise ArrayError(f"zstd frame needs a dictionary {where}")
+    try:
+        data = zstandard.ZstdDecompressor().decompress(
+            frame, max_output_size=expected, allow_extra_data=False)
+    except zstandard.ZstdError as exc:
+        raise ArrayError(f"zstd frame does not decompress ({exc}) {where}") from None
+    if len(data) != expected:  # the frame header said so; the data must agree
+        raise ArrayError(f"zstd frame gave {len(data)} bytes, expected {expected} {where}")
+    return data

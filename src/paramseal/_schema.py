@@ -22,8 +22,8 @@ import numpy as np
 from . import _canonical
 from . import _paths as P
 from . import limits as _limits
-from ._params import NATIVE_CODES, Params, alignment_key
-from .errors import ArrayError, LimitError, SchemaError, UnsupportedTypeError
+from ._params import NATIVE_CODES, Compressor, Params, alignment_key, decompress
+from .errors import ArrayError, ContainerError, LimitError, SchemaError, UnsupportedTypeError
 from .registry import Registry
 
 SCHEMA_VERSION = 1
@@ -86,8 +86,10 @@ class _Memo:
 class Encoder:
     """Turns an object graph into schema nodes and a list of arrays (§4, §5)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, compress: bool = False) -> None:
         self.registry = registry
+        #: Set when tensors are to be compressed (§5.4); it counts the ones that were.
+        self.compressor = Compressor() if compress else None
         self.arrays: list[np.ndarray] = []
         self._memo: dict[int, _Memo] = {}
         self._next_id = 0
@@ -246,8 +248,15 @@ class Decoder:
         params: Params,
         limits: _limits.Limits = _limits.DEFAULT,
         on_sklearn: Callable[[], None] | None = None,
+        *,
+        minor: int = 0,
     ) -> None:
         self.registry = registry
+        #: The file's format minor version: compressed tensors (§5.4) need 1.1, and a 1.1 file
+        #: compresses at least one tensor.
+        self.minor = minor
+        self._compressed = 0
+        self._decompressed_bytes = 0
         #: Runs once, before the first scikit-learn object is rebuilt (the version check).
         self._on_sklearn = on_sklearn
         self.params = params
@@ -276,6 +285,10 @@ class Decoder:
         if self._tensor_used.count(1) != len(self._tensor_used):
             missing = self._tensor_used.index(0)
             raise ArrayError(f"params tensor {missing} is not referenced by the schema")
+        if self.minor >= 1 and not self._compressed:
+            raise ContainerError(
+                f"a format 1.{self.minor} file compresses at least one tensor, this one none",
+                offset=10)
         return obj
 
     def decode(self, node: Any, path: P.Path, depth: int) -> Any:
@@ -398,8 +411,13 @@ class Decoder:
         self._objects[node_id] = result
         return result
 
-    def tensor(self, index: Any, dtype: np.dtype, shape: tuple[int, ...], path: P.Path) -> Any:
-        """A zero-copy view of params tensor ``index``, checked against the schema's claim."""
+    def tensor(self, index: Any, dtype: np.dtype, shape: tuple[int, ...], path: P.Path,
+               *, compressed: bool = False) -> Any:
+        """A zero-copy view of params tensor ``index``, checked against the schema's claim.
+
+        A ``compressed`` tensor (§5.4) is one zstd frame, decompressed into a new array that is
+        writable exactly when the file's buffer is (like the views of a load).
+        """
         tensors = self.params.tensors
         if type(index) is not int or not 0 <= index < len(tensors):
             raise ArrayError(f"tensor index {index!r:.20} out of range at {P.render(path)}")
@@ -414,6 +432,8 @@ class Decoder:
         count = 1
         for dim in shape:
             count *= dim
+        if compressed:
+            return self._decompress(index, info, dtype, shape, count, path)
         if count * dtype.itemsize != info.end - info.start:
             raise ArrayError(
                 f"tensor {index} holds {info.end - info.start} bytes, but dtype {dtype.str} "
@@ -430,3 +450,18 @@ class Decoder:
             return np.empty(shape, dtype=dtype)
         array = np.frombuffer(self.params.data, dtype=dtype, count=count, offset=info.start)
         return array.reshape(shape)
+
+    def _decompress(self, index: int, info: Any, dtype: np.dtype, shape: tuple[int, ...],
+                    count: int, path: P.Path) -> np.ndarray:
+        length = info.end - info.start
+        if (info.code, info.shape) != ("U8", (length,)):
+            raise ArrayError(f"compressed tensor {index} is {info.code}{list(info.shape)}, not "
+                             f"U8[{length}] at {P.render(path)}")
+        expected = count * dtype.itemsize
+        data = decompress(self.params.data[info.start:info.end], expected,
+                          self.limits.max_decompressed_bytes - self._decompressed_bytes,
+                          f"in tensor {index} at {P.render(path)}")
+        self._decompressed_bytes += expected
+        self._compressed += 1
+        array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape)
+        return array if self.params.data.readonly else array.copy()

@@ -82,6 +82,11 @@ class ReconstructionError(ParamsealError, ValueError):
         super().__init__(f"{type_name}: {message} at {path}")
 
 
+class MissingExtraError(ParamsealError, ImportError):
+    """An optional dependency that this call needs is not installed (the message says which
+    extra provides it)."""
+
+
 class VersionMismatchError(ParamsealError):
     """The file was written by another scikit-learn minor version, and the caller asked for
     strict versions (``load(..., strict_versions=True)``)."""
@@ -112,6 +117,7 @@ __all__ = [
     "FormatError",
     "InvalidKeyError",
     "LimitError",
+    "MissingExtraError",
     "ParamsealError",
     "ReconstructionError",
     "SchemaError",

@@ -36,6 +36,9 @@ class Limits:
     #: The JSON header of the params section (§5), in bytes, and its number of tensors.
     max_params_header_bytes: int = 64 * MiB
     max_tensors: int = 1_000_000
+    #: Bytes that the compressed tensors of one file (§5.4) decompress to, in total; each
+    #: tensor's size is charged, from its schema node, before it is decompressed.
+    max_decompressed_bytes: int = 64 * GiB
     #: Dimensions of one array.
     max_ndim: int = 32
     #: Decimal digits of an integer outside the 64-bit range.
