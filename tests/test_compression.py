@@ -367,3 +367,11 @@ def test_encrypt_and_decrypt_file_keep_the_inner_version(tmp_path: Path) -> None
     decrypt_file(tmp_path / "sealed.paramseal", tmp_path / "opened.paramseal",
                  identities=[identity])
     assert (tmp_path / "opened.paramseal").read_bytes() == data
+
+
+def test_inspect_shows_compressed_tensors() -> None:
+    data = paramseal.dumps({"a": np.zeros(1000), "b": np.arange(3.0)}, compress=True)
+    report = paramseal.inspect(data).to_dict()
+    assert report["format_version"] == "1.1"
+    values = report["tree"]["values"]
+    assert values[0].get("zstd") is True and "zstd" not in values[1]

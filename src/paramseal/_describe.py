@@ -43,6 +43,8 @@ def _describe(node: Any, depth: int, max_depth: int) -> Any:
                                "shape": node.get("shape")}
         if "tensor" in node:
             out["tensor"] = node["tensor"]
+            if node.get("zstd") is True:
+                out["zstd"] = True
         elif "items" in node:
             out["items"] = _describe(node["items"], depth + 1, max_depth)
         return out

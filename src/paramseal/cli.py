@@ -18,6 +18,8 @@ def _render_tree(node: Any, indent: str, out: list[str], label: str = "") -> Non
         kind = node["type"]
         if kind == "ndarray":
             where = f" tensor {node['tensor']}" if "tensor" in node else " (in schema)"
+            if node.get("zstd"):
+                where += " (zstd)"
             out.append(f"{prefix}ndarray {node['dtype']} {node['shape']}{where}")
             return
         if kind == "ref":
