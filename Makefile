@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
+FUZZ_STAMP := $(VENV)/.installed-fuzz
+# seconds per harness for `make fuzz`; harnesses run one after the other
+SECONDS ?= 60
+FUZZ_HARNESSES := loads container header params verify decrypt
 
-.PHONY: test demo bench bench-storage lint clean age
+.PHONY: test demo bench bench-storage lint clean age fuzz fuzz-smoke
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
+	touch $@
+
+$(FUZZ_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,fuzz]'
 	touch $@
 
 lint: $(STAMP)
@@ -47,6 +55,24 @@ bench-storage: $(BENCH_STAMP)
 	$(BIN)/python bench/compression.py
 	$(BIN)/python bench/age_throughput.py
 	$(BIN)/python bench/encrypted.py
+
+# Coverage-guided fuzzing with atheris (fuzz/README.md): each harness for $(SECONDS) s, in
+# turn. Seed corpora are generated into fuzz/corpus/<harness>/ on first run; crashes, foreign
+# exceptions and timeouts (-timeout=5 s per input) land in fuzz/findings/<harness>/ and stop
+# the target with an error.
+fuzz: $(FUZZ_STAMP)
+	@mkdir -p fuzz/corpus
+	@for h in $(FUZZ_HARNESSES); do \
+		echo "== fuzz_$$h: $(SECONDS) s (log: fuzz/corpus/$$h.log)"; \
+		$(BIN)/python fuzz/fuzz_$$h.py -max_total_time=$(SECONDS) -timeout=5 \
+			-print_final_stats=1 > fuzz/corpus/$$h.log 2>&1; rc=$$?; \
+		grep -E "INITED|DONE|number_of_executed_units|new_units_added" fuzz/corpus/$$h.log; \
+		if [ $$rc -ne 0 ]; then tail -n 40 fuzz/corpus/$$h.log; exit $$rc; fi; \
+	done
+
+# The deterministic replay pass CI runs (no atheris): seeds and mutants of each harness.
+fuzz-smoke: $(STAMP)
+	@for h in $(FUZZ_HARNESSES); do $(BIN)/python fuzz/fuzz_$$h.py --mutate 20 || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -367,6 +367,9 @@ vector("params_noncanonical_json", "ArrayError", "§5.2 the canonical JSON form,
 vector("params_duplicate_tensor", "ArrayError", "§5.2 duplicate tensor names are rejected")(
     _params(_params_json(b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]},'
                          b'"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}')))
+vector("params_tensor_names_not_in_order", "ArrayError",
+       "§5.2 tensors are named 0, 1, ... in order")(
+    _params(_params_json(b'{"1":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}')))
 vector("params_metadata_present", "ArrayError", "§5.2 there is no __metadata__")(
     _params(_params_json(b'{"__metadata__":{"a":"b"},'
                          b'"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}')))
@@ -457,6 +460,17 @@ vector("type_ndarray_flip_without_strides", "SchemaError", "§6.2 flip goes with
 vector("type_ndarray_flip_bad_axis", "SchemaError",
        "§6.2 flip lists distinct axes of size 2 or more, sorted")(
     _strided([1], [1], [1.0, 2.0, 3.0], [3]))
+# fuzz findings (fuzz/findings/loads): values that Python cannot compare or hash must be
+# refused as format errors, not escape as TypeError
+vector("type_ndarray_flip_mixed_types", "SchemaError",
+       "§6.2 flip holds axis integers (fuzz finding: a str among ints broke sorting)")(
+    _strided([-1, 2], [0, "a"], [0.0, 3.0, 1.0, 4.0, 2.0, 5.0], [2, 3]))  # type: ignore[list-item]
+vector("type_ndarray_flip_unhashable", "SchemaError",
+       "§6.2 flip holds axis integers (fuzz finding: a list in flip broke set())")(
+    _strided([-1, 2], [[0]], [0.0, 3.0, 1.0, 4.0, 2.0, 5.0], [2, 3]))  # type: ignore[list-item]
+vector("schema_node_int_key", "SchemaError",
+       "§4.2 node keys are strings (fuzz finding: an int key broke the key-order check)")(
+    _schema({"@": "dict", 1: 2, "keys": [], "values": []}, []))
 
 
 # ---------------------------------------------------------------- compressed tensors (§5.4)
@@ -704,12 +718,283 @@ vector("type_estimator_unknown_param", "SchemaError",
 vector("type_estimator_shadow_method", "SchemaError",
        "§6.5 a state name that the class defines (a method) is refused")(
     _scaler(lambda r: r["state"].update(transform={"@": "function", "name": "numpy.exp"})))
+def _state_int_key() -> bytes:
+    parts = scaler()
+    root = parts.schema["root"]
+    root["state"] = {**dict(sorted(root["state"].items())), 7: 1}  # type: ignore[dict-item]
+    return tk.pack(parts)
+
+
+vector("type_estimator_state_int_key", "SchemaError",
+       "§6.5 state names are strings (fuzz finding: an int key broke the order check)")(
+    _state_int_key)
 vector("type_estimator_dunder_state", "SchemaError",
        "§6.5 a state name starting with __ is refused")(
     _scaler(lambda r: r["state"].update(__class__=1)))
 vector("type_estimator_invalid_param", "ReconstructionError",
        "§6.5 the class's own parameter validation runs at load")(
     _scaler(lambda r: r["params"].update(with_mean="yes")))
+
+
+# ---------------------------------------------------------------- parser coverage (issue 6)
+# Each case below mirrors a rule of spec/format.md that had no vector of its own; together with
+# the ones above they reach every branch of the container, header, params and schema parsers
+# (tests/test_parser_coverage.py measures it).
+
+vector("header_not_a_map", "SchemaError", "§3.2 the header is a map")(
+    lambda: tk.pack(base(), header_bytes=tk.packb([1, 2])))
+vector("header_ext_type_empty", "SchemaError",
+       "§3.1 no ext types, not even an empty one (ext 8 of length 0 reaches msgpack's ext hook)")(
+    _header_bytes_edit(lambda h: h.replace(b"\xa7created\xc0", b"\xa7created\xc7\x00\x01")))
+vector("header_sections_not_array", "SchemaError",
+       "§3.2 sections is a non-empty array of section maps")(_header_with(sections=[]))
+vector("header_producer_not_map", "SchemaError", "§3.2 producer maps str to str")(
+    _header_with(producer="paramseal"))
+vector("header_annotations_too_many", "SchemaError",
+       "§3.2 annotations hold at most 64 entries")(
+    _header_with(annotations={f"k{i:03d}": "v" for i in range(65)}))
+vector("header_annotation_int_key", "SchemaError",
+       "§3.1 every map has string keys (a msgpack map may have others)")(
+    _header_bytes_edit(lambda h: h.replace(b"\xabannotations\x80",
+                                           b"\xabannotations\x81\x01\xa1v")))
+
+
+def _section_field(key: str, value: object) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = base()
+        header = tk.unpack(tk.pack(parts)).header
+        header["sections"][0][key] = value
+        return tk.pack(parts, header_bytes=tk.packb(header))
+    return make
+
+
+vector("header_section_digest_short", "SchemaError", "§3.2 a section's sha256 is bin(32)")(
+    _section_field("sha256", b"\x00" * 31))
+vector("header_section_offset_negative", "SchemaError",
+       "§3.2 section offsets and lengths are integers in [0, 2**63)")(
+    _section_field("offset", -64))
+vector("header_model_missing_seq", "SchemaError", "§3.2 model is {name: str, seq: int}")(
+    _header_with(model={"name": "m"}))
+vector("header_model_valid", "success",
+       "§3.2 a model identity and sequence number (rollback protection) in the header")(
+    _header_with(model={"name": "fraud-detector", "seq": 7}))
+vector("header_model_seq_negative", "SchemaError", "§3.2 model seq is an integer in [0, 2**63)")(
+    _header_with(model={"name": "m", "seq": -1}))
+vector("header_signers_empty", "SchemaError", "§3.2 signers is nil or 1 to 64 key IDs")(
+    _header_with(signers=[]))
+vector("header_signers_short_kid", "SchemaError", "§3.2 signers are 32-byte key IDs")(
+    _header_with(signers=[b"\x01" * 31]))
+vector("header_signers_valid", "success",
+       "§3.5 signers (sorted distinct 32-byte key IDs) in an unencrypted file: the inner file "
+       "of an encrypted one, loaded on its own")(
+    _header_with(signers=[b"\x01" * 32, b"\x02" * 32]))
+vector("header_signature_not_map", "SchemaError", "§3.4 each signature entry is a map")(
+    _signatures([1]))
+vector("header_signature_extra_key", "SchemaError",
+       "§3.4 a signature entry is exactly {alg, kid, sig}")(_signatures([dict(SIG_A, zz=1)]))
+vector("header_signature_empty_sig", "SchemaError", "§3.4 sig is a non-empty bin")(
+    _signatures([dict(SIG_A, sig=b"")]))
+vector("header_signature_unverified", "success",
+       "§3.4 without a policy a reader checks the signature block's structure only: a "
+       "signature nobody verifies does not stop the load")(_signatures([SIG_B, SIG_A]))
+
+
+def _encrypted(payload: bytes) -> Callable[[], bytes]:
+    def make() -> bytes:
+        parts = base()
+        parts.header.update(encryption={"scheme": "age-v1"}, root=None)
+        parts.payload = payload
+        return tk.pack(parts)
+    return make
+
+
+vector("header_encrypted_no_identity", "DecryptionError",
+       "§3.5 an encrypted file (root nil, one payload section) is refused by a reader that "
+       "holds no identity or passphrase")(
+    _encrypted(b"age-encryption.org/v1\n-> X25519 AAAA\nAAAA\n--- AAAA\n" + bytes(32)))
+
+
+def _nested_maps(depth: int) -> object:
+    node: object = 1
+    for _ in range(depth):
+        node = {"@": "tuple", "items": [node]}
+    return node
+
+
+vector("limits_schema_depth_maps", "LimitError",
+       "§4.2 nesting deeper than 96: map nodes count like arrays")(
+    _schema(_nested_maps(200), []))
+vector("limits_tree_batch_count", "LimitError",
+       "§6.6 a TreeBatch of more trees than the schema node limit (§8) is refused before "
+       "anything is allocated for them")(
+    _schema({"@": "sklearn.ensemble.TreeBatch", "class": "sklearn.tree.DecisionTreeRegressor",
+             "columns": {}, "container": "ndarray", "n_classes": [1], "n_features": 1,
+             "n_outputs": 1, "node_counts": None, "nodes": None, "params": {},
+             "shape": [5000, 5000], "state": {}, "values": None}, []))
+vector("schema_items_not_array", "SchemaError", "§6.1 a tuple's items are an array of nodes")(
+    _schema({"@": "tuple", "items": 5}, []))
+vector("schema_list_node_items_not_array", "SchemaError",
+       "§4.3 a shared list is {@: list, id, items: array}")(
+    _schema({"@": "tuple", "items": [{"@": "list", "id": 0, "items": 5},
+                                     {"@": "ref", "id": 0}]}, []))
+vector("schema_id_negative", "SchemaError", "§4.3 an id is a non-negative int")(
+    _schema({"@": "tuple", "items": [{"@": "tuple", "id": -1, "items": []},
+                                     {"@": "ref", "id": -1}]}, []))
+vector("success_shared_list_three_uses", "success",
+       "§4.3 a shared object is written once; every later occurrence is a ref to its id")(
+    lambda: tk.pack(with_root({"@": "tuple", "items": [
+        {"@": "list", "id": 0, "items": [1, 2]}, {"@": "ref", "id": 0},
+        {"@": "ref", "id": 0}]}, [])))
+vector("success_empty_array", "success",
+       "§5.2 an empty array is a tensor of shape [0] and no bytes")(
+    _schema(nd(0, [0]), [tk.Tensor("F64", [0], b"")]))
+vector("params_shape_mismatch", "ArrayError",
+       "§5.3 the node's shape gives the tensor's byte length")(
+    _schema(nd(0, [2]), [f64(1.0, 2.0, 3.0)]))
+vector("params_section_too_short", "ArrayError",
+       "§5.1 the params section starts with its 8-byte header length")(_params(b"\x00" * 4))
+vector("params_header_not_object", "ArrayError", "§5.2 the JSON header is an object")(
+    _params(_params_json(b'[{"dtype":"F64","shape":[3],"data_offsets":[0,24]}]')))
+vector("params_header_bad_json", "ArrayError", "§5.2 the JSON header is valid JSON")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}')))
+vector("params_entry_extra_key", "ArrayError",
+       "§5.2 an entry is exactly {dtype, shape, data_offsets}, in that order")(
+    _params(_params_json(b'{"0":{"shape":[3],"dtype":"F64","data_offsets":[0,24]}}')))
+vector("params_too_many_dims", "LimitError", "§5.2/§8 a shape has at most 32 dimensions")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[' + b"1," * 32 +
+                         b'3],"data_offsets":[0,24]}}')))
+vector("params_offsets_not_two_ints", "ArrayError", "§5.2 data_offsets is [begin, end]")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24,48]}}')))
+vector("params_tensor_past_section", "ArrayError",
+       "§5.2 a tensor's data lies inside the section (a length was trusted)")(
+    _params(_params_json(GOOD_JSON, bytes(16))))
+vector("params_zstd_bad_frame_header", "ArrayError",
+       "§5.4 the tensor starts with a valid zstd frame header")(
+    zedit(lambda parts, node: tk.compress(
+        parts, node, frame=b"\x28\xb5\x2f\xfd\x08" + bytes(40))))
+
+
+def _dictionary_frame(parts: tk.Parts, node: dict) -> None:
+    """A frame header with dictionary ID 1 (descriptor 0x61: 8-byte content size, 1-byte
+    dictionary ID), then the frame of an uncompressed block of the content."""
+    import zstandard
+
+    good = zstandard.ZstdCompressor(level=3, write_content_size=True).compress(PATTERN.tobytes())
+    params = zstandard.get_frame_parameters(good)
+    assert params.content_size == 512
+    body = good[4 + 3:]  # after magic, descriptor 0x60 and the 2-byte size (512 - 256)
+    assert good[4] == 0x60, good[:8]
+    frame = b"\x28\xb5\x2f\xfd\x61\x01" + good[5:7] + body
+    tk.compress(parts, node, frame=frame)
+
+
+vector("params_zstd_dictionary", "ArrayError", "§5.4 a frame MUST NOT need a dictionary")(
+    zedit(_dictionary_frame))
+
+vector("type_tree_batch_params_missing", "SchemaError",
+       "§6.6 every constructor parameter of the trees is in exactly one of params and columns "
+       "(checked after the tree count is charged against the node limit)")(
+    _schema({"@": "sklearn.ensemble.TreeBatch", "class": "sklearn.tree.DecisionTreeRegressor",
+             "columns": {}, "container": "list", "n_classes": [1], "n_features": 1,
+             "n_outputs": 1, "node_counts": None, "nodes": None, "params": {},
+             "shape": [1], "state": {}, "values": None}, []))
+vector("schema_strings_with_nul_stay_an_array", "success",
+       "§4.2 an array of 256 or more strings one of which contains NUL stays an array")(
+    _schema([*WORDS[:-1], "a\x00b"], []))
+
+
+
+# ---------------------------------------------------------------- MUSTs without a vector (issue 6)
+
+def _nonzero_section_gap() -> bytes:
+    """The zero bytes between the schema section and the params section (§2.3), one set."""
+    parts = base()
+    data = bytearray(tk.pack(parts))
+    header = tk.unpack(bytes(data)).header
+    (h_len, s_len) = struct.unpack_from("<II", data, 12)
+    start = tk.align64(24 + h_len + s_len)
+    schema_end = start + header["sections"][0]["length"]
+    assert schema_end % 64, "the base schema must leave a gap before params"
+    data[schema_end] = 0x01
+    return bytes(data)
+
+
+vector("container_nonzero_section_padding", "ContainerError",
+       "§2.3 the bytes between two sections MUST be zero (outside every digest: a covert "
+       "channel otherwise)")(_nonzero_section_gap)
+vector("header_annotation_too_long", "SchemaError",
+       "§3.2/§8 annotation strings hold 1 to 1024 characters")(
+    _header_with(annotations={"note": "x" * 1025}))
+vector("header_signers_too_many", "SchemaError", "§3.2/§8 signers hold at most 64 key IDs")(
+    _header_with(signers=[i.to_bytes(32, "big") for i in range(1, 66)]))
+vector("schema_list_node_unshared", "SchemaError",
+       "§4.3 an unshared list MUST be a bare array: a list node whose id is never referenced")(
+    _schema({"@": "tuple", "items": [{"@": "list", "id": 0, "items": [1, 2]}]}, []))
+vector("schema_list_node_without_id", "SchemaError",
+       "§4.3 a list node is the shared form of a list: it carries an id")(
+    _schema({"@": "list", "items": [1, 2]}, []))
+
+
+def _bad_checksum(parts: tk.Parts, node: dict) -> None:
+    import zstandard
+
+    frame = zstandard.ZstdCompressor(level=3, write_content_size=True,
+                                     write_checksum=True).compress(PATTERN.tobytes())
+    tk.compress(parts, node, frame=frame[:-4] + bytes(4))
+
+
+vector("params_zstd_bad_checksum", "ArrayError",
+       "§5.4 a frame checksum, when present, MUST verify")(zedit(_bad_checksum))
+vector("type_bigint_too_many_digits", "LimitError",
+       "§6.1/§8 a big integer has at most 4300 digits (CPython's int() is quadratic)")(
+    _schema({"@": "int", "digits": "9" * 4301}, []))
+
+
+def _sparse_raw(indices: np.ndarray, indptr: np.ndarray, shape: list[int]) -> Callable[[], bytes]:
+    def make() -> bytes:
+        data = np.ones(len(indices), "<f8")
+        arrays = {"data": data, "indices": indices, "indptr": indptr}
+        order = sorted(arrays, key=lambda n: (-_key(arrays[n].nbytes), list(arrays).index(n)))
+        tensors = [tk.Tensor(tk.NATIVE[arrays[n].dtype.str], [len(arrays[n])],
+                             arrays[n].tobytes()) for n in order]
+        root: dict = {"@": "sparse", "format": "csr", "kind": "matrix", "shape": shape}
+        for name, values in arrays.items():
+            root[name] = nd(order.index(name), [len(values)], values.dtype.str)
+        return tk.pack(with_root(dict(sorted(root.items())), tensors))
+    return make
+
+
+vector("type_sparse_indptr_length", "ReconstructionError",
+       "§6.3 len(indptr) = major + 1 (scipy's kernels index indptr[row + 1] unchecked)")(
+    _sparse([0, 2, 1], [0, 2, 3], [3, 3]))
+vector("type_sparse_indptr_start", "ReconstructionError", "§6.3 indptr[0] = 0")(
+    _sparse([0, 2, 1], [1, 2, 3], [2, 3]))
+vector("type_sparse_mixed_index_dtypes", "ReconstructionError",
+       "§6.3 indices and indptr have the same dtype, <i4 or <i8")(
+    _sparse_raw(np.array([0, 2, 1], "<i4"), np.array([0, 2, 3], "<i8"), [2, 3]))
+
+
+def _random_state_edit(**changes: object) -> Callable[[], bytes]:
+    def make() -> bytes:
+        key = tk.Tensor("U32", [624], np.arange(624, dtype="<u4").tobytes())
+        root = {"@": "RandomState", "cached_gaussian": 0.0, "has_gauss": 0,
+                "key": nd(0, [624], "<u4"), "pos": 624}
+        root.update(changes)
+        if root["key"] != nd(0, [624], "<u4"):
+            key = tk.Tensor("U32", [623], np.arange(623, dtype="<u4").tobytes())
+        return tk.pack(with_root(root, [key]))
+    return make
+
+
+vector("type_random_state_has_gauss", "ReconstructionError", "§6.4 has_gauss is 0 or 1")(
+    _random_state_edit(has_gauss=2))
+vector("type_random_state_key_short", "ReconstructionError", "§6.4 key is uint32[624]")(
+    _random_state_edit(key=nd(0, [623], "<u4")))
+vector("type_generator_has_uint32", "ReconstructionError", "§6.4 has_uint32 is 0 or 1")(
+    _schema({"@": "Generator", "has_uint32": 2, "inc": "1", "state": "5", "uinteger": 0}, []))
+vector("type_generator_uinteger_too_big", "ReconstructionError", "§6.4 uinteger is a u32")(
+    _schema({"@": "Generator", "has_uint32": 1, "inc": "1", "state": "5",
+             "uinteger": 2**32}, []))
 
 
 def main() -> int:

@@ -6,9 +6,9 @@ age v1 file, so the stock ``age`` tool decrypts it. This module writes and reads
 - recipients: X25519 (``age1…``, Bech32 lowercase) and identities (``AGE-SECRET-KEY-1…``, Bech32
   uppercase), or one passphrase (an ``scrypt`` stanza, which must be the only stanza);
 - header: parsed strictly as age specifies (canonical unpadded base64 wrapped at 64 columns,
-  arguments of printable ASCII, the ``---`` MAC line), bounded to :data:`MAX_HEADER_BYTES` and
-  :data:`MAX_STANZAS` before anything is allocated for it; unknown stanza types are skipped (and
-  counted), as age requires;
+  arguments of printable ASCII, the ``---`` MAC line), bounded to ``Limits.max_age_header_bytes``
+  and ``Limits.max_age_stanzas`` (spec §8) before anything is allocated for it; unknown stanza
+  types are skipped (and counted), as age requires;
 - payload: a 16-byte nonce, then STREAM: 64 KiB ChaCha20-Poly1305 chunks whose nonce is an
   11-byte big-endian counter and a last-chunk flag.
 
@@ -42,14 +42,12 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from . import limits as _limits
 from .errors import DecryptionError, InvalidKeyError, LimitError
 
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_SCRYPT_LOG_N",
-    "MAX_HEADER_BYTES",
-    "MAX_SCRYPT_LOG_N",
-    "MAX_STANZAS",
     "HeaderInfo",
     "decrypt_file_into",
     "decrypt_into",
@@ -72,15 +70,11 @@ TAG_SIZE = 16
 _ENC_CHUNK = CHUNK_SIZE + TAG_SIZE
 FILE_KEY_SIZE = 16
 PAYLOAD_NONCE_SIZE = 16
-#: The whole header, from the version line to the newline after the MAC, in bytes (spec §8).
-MAX_HEADER_BYTES = 64 * 1024
-#: Stanzas in one header, of any type (spec §8).
-MAX_STANZAS = 64
-#: scrypt work factor: what the writer uses by default, and the largest a reader accepts (§8).
+#: scrypt work factor the writer uses by default. The caps a reader applies (header bytes,
+#: stanzas, work factor, plaintext) are fields of :class:`paramseal.limits.Limits` (spec §8);
+#: the keyword arguments below default to the spec's maxima and may only be lowered.
 DEFAULT_SCRYPT_LOG_N = 18
-MAX_SCRYPT_LOG_N = 22
-#: Largest plaintext a reader accepts by default: the spec's file cap (spec §8).
-DEFAULT_MAX_PLAINTEXT = 64 * 1024**3
+_MAX = _limits.DEFAULT
 _MAX_IDENTITY_FILE = 1024 * 1024
 
 _COLUMNS = 64
@@ -354,10 +348,18 @@ def _check_known_stanza(stanza: _Stanza) -> None:
         raise DecryptionError(_MALFORMED)
 
 
-def _parse_header(window: bytes, total: int) -> _Header:
-    """Parse the header strictly from ``window``, the first ``min(total, MAX_HEADER_BYTES)``
-    bytes of a file of ``total`` bytes."""
+def _parse_header(
+    window: bytes,
+    total: int,
+    max_header_bytes: int = _MAX.max_age_header_bytes,
+    max_stanzas: int = _MAX.max_age_stanzas,
+) -> _Header:
+    """Parse the header strictly from ``window``, the first ``min(total, max_header_bytes)``
+    bytes of a file of ``total`` bytes, refusing more than ``max_stanzas`` stanzas."""
+    window = window[:max_header_bytes]
     if not window.startswith(VERSION_LINE):
+        if total > len(window) and VERSION_LINE.startswith(window):  # cut by the cap
+            raise LimitError(f"age header is larger than {max_header_bytes} bytes")
         raise DecryptionError(_MALFORMED)
     pos = len(VERSION_LINE)
 
@@ -366,7 +368,7 @@ def _parse_header(window: bytes, total: int) -> _Header:
         end = window.find(b"\n", pos)
         if end < 0:
             if total > len(window):
-                raise LimitError(f"age header is larger than {MAX_HEADER_BYTES} bytes")
+                raise LimitError(f"age header is larger than {max_header_bytes} bytes")
             raise DecryptionError(_MALFORMED)
         line = window[pos:end]
         pos = end + 1
@@ -387,8 +389,8 @@ def _parse_header(window: bytes, total: int) -> _Header:
             break
         if parts[0] != b"->" or len(parts) < 2:
             raise DecryptionError(_MALFORMED)
-        if len(stanzas) >= MAX_STANZAS:
-            raise LimitError(f"age header has more than {MAX_STANZAS} stanzas")
+        if len(stanzas) >= max_stanzas:
+            raise LimitError(f"age header has more than {max_stanzas} stanzas")
         for arg in parts[1:]:
             if not arg or any(not 33 <= b <= 126 for b in arg):
                 raise DecryptionError(_MALFORMED)
@@ -449,15 +451,22 @@ def _as_bytes_view(data: bytes | bytearray | memoryview) -> memoryview:
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
-def header_info(ciphertext: bytes | bytearray | memoryview) -> HeaderInfo:
+def header_info(
+    ciphertext: bytes | bytearray | memoryview,
+    *,
+    max_header_bytes: int = _MAX.max_age_header_bytes,
+    max_stanzas: int = _MAX.max_age_stanzas,
+) -> HeaderInfo:
     """Stanza types, header size, plaintext size and scrypt work factor of an age file.
 
     Parses the header as strictly as :func:`decrypt_into` does (so a malformed header raises
     :class:`DecryptionError`, a header over the caps :class:`LimitError`), but needs no key and
     checks no MAC.
     """
+    _check_caps(max_header_bytes, max_stanzas, _MAX.max_scrypt_log_n)
     view = _as_bytes_view(ciphertext)
-    header = _parse_header(bytes(view[:MAX_HEADER_BYTES]), len(view))
+    header = _parse_header(bytes(view[:max_header_bytes]), len(view), max_header_bytes,
+                           max_stanzas)
     log_n = None
     if header.stanzas[0].args[0] == b"scrypt":
         log_n = int(header.stanzas[0].args[2])
@@ -470,9 +479,15 @@ def header_info(ciphertext: bytes | bytearray | memoryview) -> HeaderInfo:
     )
 
 
-def plaintext_size(ciphertext: bytes | bytearray | memoryview) -> int:
+def plaintext_size(
+    ciphertext: bytes | bytearray | memoryview,
+    *,
+    max_header_bytes: int = _MAX.max_age_header_bytes,
+    max_stanzas: int = _MAX.max_age_stanzas,
+) -> int:
     """Plaintext bytes of an age file, from its header and length alone (no key)."""
-    size = header_info(ciphertext).plaintext_size
+    size = header_info(ciphertext, max_header_bytes=max_header_bytes,
+                       max_stanzas=max_stanzas).plaintext_size
     if size is None:
         raise DecryptionError(_FAILED)
     return size
@@ -534,8 +549,9 @@ def encrypt(
     if recipients is not None:
         if isinstance(recipients, (str, bytes)):
             raise TypeError("recipients must be a sequence of age1… strings, not one string")
-        if not 1 <= len(recipients) <= MAX_STANZAS:
-            raise ValueError(f"give 1 to {MAX_STANZAS} recipients, not {len(recipients)}")
+        if not 1 <= len(recipients) <= _MAX.max_age_stanzas:
+            raise ValueError(
+                f"give 1 to {_MAX.max_age_stanzas} recipients, not {len(recipients)}")
         keys = [parse_recipient(r) if isinstance(r, str) else r for r in recipients]
         for key in keys:
             if not isinstance(key, X25519PublicKey):
@@ -545,8 +561,8 @@ def encrypt(
         assert passphrase is not None
         if isinstance(scrypt_log_n, bool) or not isinstance(scrypt_log_n, int):
             raise TypeError("scrypt_log_n must be an int")
-        if not 1 <= scrypt_log_n <= MAX_SCRYPT_LOG_N:
-            raise ValueError(f"scrypt_log_n must be between 1 and {MAX_SCRYPT_LOG_N}")
+        if not 1 <= scrypt_log_n <= _MAX.max_scrypt_log_n:
+            raise ValueError(f"scrypt_log_n must be between 1 and {_MAX.max_scrypt_log_n}")
         stanzas = [_scrypt_stanza(_passphrase_bytes(passphrase), file_key, scrypt_log_n)]
     header = _build_header(stanzas, file_key)
     nonce = os.urandom(PAYLOAD_NONCE_SIZE)
@@ -687,15 +703,28 @@ class _FileSource:
         return target
 
 
+def _check_caps(max_header_bytes: int, max_stanzas: int, max_scrypt_log_n: int) -> None:
+    """Refuse caps above the spec's maxima (spec §8: a reader may lower them, never raise)."""
+    for name, value in (("max_age_header_bytes", max_header_bytes),
+                        ("max_age_stanzas", max_stanzas),
+                        ("max_scrypt_log_n", max_scrypt_log_n)):
+        maximum = getattr(_MAX, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise TypeError(f"{name} must be a non-negative int")
+        if value > maximum:
+            raise ValueError(f"{name} is above the spec's maximum {maximum}")
+
+
 def _check_keys(
     identities: Sequence[str | X25519PrivateKey] | None,
     passphrase: str | bytes | None,
     max_scrypt_log_n: int,
+    max_header_bytes: int,
+    max_stanzas: int,
 ) -> tuple[list[X25519PrivateKey], bytes]:
     if (identities is None) == (passphrase is None):
         raise ValueError("give exactly one of identities and passphrase")
-    if max_scrypt_log_n > MAX_SCRYPT_LOG_N:
-        raise ValueError(f"max_scrypt_log_n is above the spec's maximum {MAX_SCRYPT_LOG_N}")
+    _check_caps(max_header_bytes, max_stanzas, max_scrypt_log_n)
     if identities is None:
         assert passphrase is not None
         return [], _passphrase_bytes(passphrase)
@@ -720,11 +749,14 @@ def _decrypt(
     secret: bytes,
     max_plaintext: int,
     max_scrypt_log_n: int,
+    max_header_bytes: int,
+    max_stanzas: int,
     out: bytearray | memoryview | None,
     release: Callable[[int], None] | None = None,
 ) -> bytearray | memoryview:
     total = len(source)
-    header = _parse_header(bytes(source.read(0, min(total, MAX_HEADER_BYTES))), total)
+    window = bytes(source.read(0, min(total, max_header_bytes)))
+    header = _parse_header(window, total, max_header_bytes, max_stanzas)
     payload_size = total - header.size - PAYLOAD_NONCE_SIZE
     size = _plaintext_size(payload_size) if payload_size >= 0 else None
     if size is None:
@@ -753,6 +785,7 @@ def _decrypt(
     aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
     start += PAYLOAD_NONCE_SIZE
     count = max(1, -(-size // CHUNK_SIZE))
+    hi = 0
     try:
         for counter in range(count):
             lo = counter * CHUNK_SIZE
@@ -762,7 +795,9 @@ def _decrypt(
             if release is not None and counter % _RELEASE_EVERY == _RELEASE_EVERY - 1:
                 release(start + (counter + 1) * _ENC_CHUNK)
     except (InvalidTag, DecryptionError):
-        _wipe(target)
+        # Only what was written can hold plaintext; the rest is left untouched, so that a
+        # file failing at its first chunk costs no page of a large (lazily mapped) output.
+        _wipe(target[:hi])
         raise DecryptionError(_FAILED) from None
     return result
 
@@ -772,8 +807,10 @@ def decrypt_into(
     *,
     identities: Sequence[str | X25519PrivateKey] | None = None,
     passphrase: str | bytes | None = None,
-    max_plaintext: int = DEFAULT_MAX_PLAINTEXT,
-    max_scrypt_log_n: int = MAX_SCRYPT_LOG_N,
+    max_plaintext: int = _MAX.max_file_bytes,
+    max_scrypt_log_n: int = _MAX.max_scrypt_log_n,
+    max_header_bytes: int = _MAX.max_age_header_bytes,
+    max_stanzas: int = _MAX.max_age_stanzas,
     out: bytearray | memoryview | None = None,
     release: Callable[[int], None] | None = None,
 ) -> bytearray | memoryview:
@@ -786,20 +823,25 @@ def decrypt_into(
     refuse it above ``max_plaintext`` (:class:`LimitError`, nothing allocated); unwrap the file
     key with one of ``identities`` (``AGE-SECRET-KEY-1…`` strings or X25519 private keys) or with
     ``passphrase`` (refusing an scrypt work factor above ``max_scrypt_log_n`` with
-    :class:`LimitError` before deriving); check the header MAC; allocate the plaintext once (or
-    use ``out``, a writable buffer of exactly :func:`plaintext_size` bytes); decrypt each chunk
+    :class:`LimitError` before deriving); a header longer than ``max_header_bytes`` or with
+    more than ``max_stanzas`` stanzas is refused with :class:`LimitError` while parsing; check
+    the header MAC; allocate the plaintext once (or use ``out``, a writable buffer of exactly
+    :func:`plaintext_size` bytes); decrypt each chunk
     in place with ``decrypt_into``. Allocations: the plaintext and a copy of the header.
 
     The pages of an mmap'd ``ciphertext`` that the call reads stay resident (as reclaimable page
     cache) until the mapping is closed; :func:`decrypt_file_into` avoids that.
 
     Any failure to decrypt raises :class:`DecryptionError` ("decryption failed", or "malformed
-    age header"); on such a failure after writing started, the output is zeroed so no
-    unverified plaintext is left in ``out``. Returns ``out``, or the new ``bytearray``.
+    age header"); on such a failure after writing started, the part of the output written so
+    far is zeroed so no unverified plaintext is left in ``out``. Returns ``out``, or the new
+    ``bytearray``.
     """
-    keys, secret = _check_keys(identities, passphrase, max_scrypt_log_n)
+    keys, secret = _check_keys(identities, passphrase, max_scrypt_log_n, max_header_bytes,
+                               max_stanzas)
     source = _ViewSource(_as_bytes_view(ciphertext))
-    return _decrypt(source, keys, secret, max_plaintext, max_scrypt_log_n, out, release)
+    return _decrypt(source, keys, secret, max_plaintext, max_scrypt_log_n, max_header_bytes,
+                    max_stanzas, out, release)
 
 
 def decrypt_file_into(
@@ -809,15 +851,18 @@ def decrypt_file_into(
     length: int | None = None,
     identities: Sequence[str | X25519PrivateKey] | None = None,
     passphrase: str | bytes | None = None,
-    max_plaintext: int = DEFAULT_MAX_PLAINTEXT,
-    max_scrypt_log_n: int = MAX_SCRYPT_LOG_N,
+    max_plaintext: int = _MAX.max_file_bytes,
+    max_scrypt_log_n: int = _MAX.max_scrypt_log_n,
+    max_header_bytes: int = _MAX.max_age_header_bytes,
+    max_stanzas: int = _MAX.max_age_stanzas,
     out: bytearray | memoryview | None = None,
 ) -> bytearray | memoryview:
     """:func:`decrypt_into` of the age file at ``offset`` in an open file (``length`` bytes, by
     default to the end of the file), read chunk by chunk with ``preadv``: the process's resident
     memory grows by the plaintext and one 64 KiB chunk buffer only. The file position is not
     used or moved."""
-    keys, secret = _check_keys(identities, passphrase, max_scrypt_log_n)
+    keys, secret = _check_keys(identities, passphrase, max_scrypt_log_n, max_header_bytes,
+                               max_stanzas)
     fd = file if isinstance(file, int) else file.fileno()
     size = os.fstat(fd).st_size
     if offset < 0 or offset > size:
@@ -827,7 +872,8 @@ def decrypt_file_into(
     if length < 0 or offset + length > size:
         raise ValueError(f"offset {offset} + length {length} is beyond the file ({size} bytes)")
     source = _FileSource(fd, offset, length)
-    return _decrypt(source, keys, secret, max_plaintext, max_scrypt_log_n, out)
+    return _decrypt(source, keys, secret, max_plaintext, max_scrypt_log_n, max_header_bytes,
+                    max_stanzas, out)
 
 
 def _wipe(target: memoryview) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _paths as P
-from .errors import SchemaError, UnsupportedTypeError
+from .errors import LimitError, SchemaError, UnsupportedTypeError
 from .registry import Entry, Registry
 
 _SIMPLE_DTYPE = re.compile(
@@ -122,8 +122,10 @@ def parse_dtype(spec: Any, path: P.Path, *, allow_object: bool = False) -> np.dt
 # ---------------------------------------------------------------- arrays (§6.2)
 
 def _shape(value: Any, limit: int, path: P.Path) -> tuple[int, ...]:
-    if type(value) is not list or len(value) > limit:
-        raise _fail(f"shape must be a list of at most {limit} sizes", path)
+    if type(value) is not list:
+        raise _fail("shape must be a list of sizes", path)
+    if len(value) > limit:
+        raise LimitError(f"an array of more than {limit} dimensions at {P.render(path)}")
     for dim in value:
         if type(dim) is not int or not 0 <= dim < 2**62:
             raise _fail("shape must hold non-negative integers", path)
@@ -245,9 +247,10 @@ def decode_ndarray(node: dict[str, Any], dec: Any, path: P.Path) -> np.ndarray:
             or any((s == 0) != (n <= 1) for s, n in zip(strides, shape, strict=True))
             or 0 in shape or not _nested(shape, strides)):
         raise _fail("strides must be one positive, non-overlapping step per dimension", path)
-    if flip is not None and (type(flip) is not list or not flip or flip != sorted(set(flip))
+    if flip is not None and (type(flip) is not list or not flip
                              or any(type(i) is not int or not 0 <= i < ndim or shape[i] < 2
-                                    for i in flip)):
+                                    for i in flip)
+                             or flip != sorted(set(flip))):  # only ints get this far
         raise _fail("flip must be a sorted list of distinct dimensions", path)
     if flip is None and strides == _c_strides(shape):
         raise _fail("a C-contiguous array carries no strides", path)
@@ -492,11 +495,19 @@ _DIGITS = re.compile(r"-?[1-9][0-9]*")
 
 def decode_bigint(node: dict[str, Any], dec: Any, path: P.Path) -> int:
     digits = node["digits"]
-    if type(digits) is not str or len(digits) > dec.limits.max_bigint_digits + 1:
-        raise _fail("integer digits missing or too long", path)
+    if type(digits) is not str:
+        raise _fail("integer digits missing", path)
+    if len(digits) - digits.startswith("-") > dec.limits.max_bigint_digits:
+        # also Python's own int() limit (sys.set_int_max_str_digits): never reach it
+        raise LimitError(f"an integer of more than {dec.limits.max_bigint_digits} digits at "
+                         f"{P.render(path)}")
     if not _DIGITS.fullmatch(digits):
         raise _fail("integer digits are not canonical decimal", path)
-    value = int(digits)
+    try:
+        value = int(digits)
+    except ValueError:  # the interpreter's own digit limit, lowered below ours
+        raise LimitError(f"an integer of {len(digits)} digits is above this interpreter's "
+                         f"limit (sys.get_int_max_str_digits) at {P.render(path)}") from None
     if -(2**63) <= value < 2**64:
         raise _fail("integers in the 64-bit range are written as msgpack integers", path)
     return value

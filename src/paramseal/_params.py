@@ -21,7 +21,9 @@ decompressed. Compression needs the optional ``zstandard`` package (``paramseal[
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import re
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -48,7 +50,6 @@ NATIVE_CODES: dict[str, str] = {
 }
 _CODE_SIZE = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2,
               "U32": 4, "I32": 4, "F32": 4, "U64": 8, "I64": 8, "F64": 8}
-_ENTRY_KEYS = ("dtype", "shape", "data_offsets")
 _U64 = struct.Struct("<Q")
 
 
@@ -117,6 +118,19 @@ def build(arrays: Sequence[np.ndarray]) -> list[bytes | memoryview]:
     return [_U64.pack(len(header)), header, *chunks]
 
 
+_NUMBER = rb"(?:0|[1-9][0-9]*)"
+
+
+@functools.lru_cache(maxsize=8)
+def _grammar(max_ndim: int) -> re.Pattern[bytes]:
+    """The canonical params header (§5.2): ``{"0":{"dtype":..,"shape":[..],
+    "data_offsets":[a,b]},...}`` with at most ``max_ndim`` dimensions per shape."""
+    dims = rb"(?:%s(?:,%s){0,%d})?" % (_NUMBER, _NUMBER, max_ndim - 1) if max_ndim else b""
+    entry = (rb'"%s":\{"dtype":"[A-Z0-9]{1,8}","shape":\[%s\],"data_offsets":\[%s,%s\]\}'
+             % (_NUMBER, dims, _NUMBER, _NUMBER))
+    return re.compile(rb"\{(?:%s(?:,%s)*)?\}" % (entry, entry))
+
+
 def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Params:
     """Validate the params section's header and layout; no tensor data is read or copied."""
     size = len(section)
@@ -132,12 +146,16 @@ def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Para
     text = raw.rstrip(b" ")
     if not text.startswith(b"{"):
         raise ArrayError("params header must be a JSON object starting with '{'")
-    try:
-        body = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ArrayError(f"params header is not valid JSON ({type(exc).__name__})") from exc
-    if type(body) is not dict:
-        raise ArrayError("params header must be a JSON object")
+    # Bound what json.loads will build before it builds it: count the entries, and require the
+    # canonical entry grammar (§5.2), which leaves no room for nested or unbounded values.
+    _limits.check("tensor count", text.count(b'"data_offsets"'), limits.max_tensors)
+    if not _grammar(limits.max_ndim).fullmatch(text):
+        if re.search(rb'"shape":\[(?:[0-9]+,){%d}' % limits.max_ndim, text):
+            raise LimitError(f"a params tensor has more than {limits.max_ndim} dimensions")
+        raise ArrayError("params header is not in canonical form")
+    # The grammar admits only valid JSON: an object of entries {"dtype": str, "shape": [int],
+    # "data_offsets": [int, int]} with non-negative integers; what is left to check is below.
+    body = json.loads(text)
     _limits.check("tensor count", len(body), limits.max_tensors)
 
     data = section[8 + n:]
@@ -146,27 +164,15 @@ def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Para
     previous_alignment = 8
     for i, (name, entry) in enumerate(body.items()):
         where = f"in params tensor {name!r:.20}"
-        if name != str(i):
+        if name != str(i):  # also catches a duplicate name, which json.loads merged
             raise ArrayError(f"tensor {i} is named {name!r:.20}, expected {str(i)!r}")
-        if type(entry) is not dict or tuple(entry) != _ENTRY_KEYS:
-            raise ArrayError(f"entry must have exactly the keys {list(_ENTRY_KEYS)} {where}")
         code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        itemsize = _CODE_SIZE.get(code) if type(code) is str else None
+        itemsize = _CODE_SIZE.get(code)
         if itemsize is None:
             raise ArrayError(f"dtype {code!r:.20} is not allowed {where}")
-        if type(shape) is not list or len(shape) > limits.max_ndim:
-            raise ArrayError(f"shape must be a list of at most {limits.max_ndim} sizes {where}")
         count = 1
         for dim in shape:
-            if type(dim) is not int or dim < 0:
-                raise ArrayError(f"shape must hold non-negative integers {where}")
             count *= dim
-        if (
-            type(offsets) is not list
-            or len(offsets) != 2
-            or any(type(o) is not int for o in offsets)
-        ):
-            raise ArrayError(f"data_offsets must be two integers {where}")
         start, end = offsets
         if start != offset:
             raise ArrayError(f"data starts at {start}, expected {offset} (no holes) {where}")

@@ -344,7 +344,9 @@ class Decoder:
         if type(tag) is not str:
             raise SchemaError("map node without a string '@' tag", path=P.render(path))
         keys = list(node)
-        if keys != sorted(keys):  # "@" sorts first; all node keys are ASCII
+        # "@" sorts first; all node keys are ASCII. A msgpack map may hold non-str keys, which
+        # do not compare with str: the canonical check names the first one.
+        if not all(type(k) is str for k in keys) or keys != sorted(keys):
             _canonical.check_sorted_keys(node, P.render(path))
         if tag == "ref":
             return self._resolve(node, path)

@@ -114,13 +114,15 @@ def decrypt_payload(
             else:
                 keys.extend(_age.read_identities(text))
     payload = outer.sections["payload"]
-    size = _age.plaintext_size(payload)
+    size = _age.plaintext_size(payload, max_header_bytes=limits.max_age_header_bytes,
+                               max_stanzas=limits.max_age_stanzas)
     # An anonymous mapping, not a bytearray: its pages exist only once written, so the
     # plaintext grows as the ciphertext (released as it goes) shrinks.
     out = memoryview(mmap.mmap(-1, size)) if 0 < size <= limits.max_file_bytes else None
     return _age.decrypt_into(
         payload, out=out, identities=keys, passphrase=passphrase,
         max_plaintext=limits.max_file_bytes, max_scrypt_log_n=limits.max_scrypt_log_n,
+        max_header_bytes=limits.max_age_header_bytes, max_stanzas=limits.max_age_stanzas,
         release=release)
 
 

@@ -43,6 +43,10 @@ class Limits:
     max_ndim: int = 32
     #: Decimal digits of an integer outside the 64-bit range.
     max_bigint_digits: int = 4300
+    #: The age header of an encrypted file's payload (§3.5), in bytes, from the version line
+    #: to the newline after the MAC, and its number of stanzas (of any type).
+    max_age_header_bytes: int = 64 * KiB
+    max_age_stanzas: int = 64
     #: scrypt work factor (log2 N) of a passphrase-encrypted file: 22 costs 4 GiB and ~20 s.
     max_scrypt_log_n: int = 22
 

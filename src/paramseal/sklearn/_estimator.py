@@ -171,8 +171,10 @@ class EstimatorCodec:
             )
         for sub in (raw_params, raw_state):
             keys = list(sub)
-            if keys != sorted(keys):
-                raise SchemaError("map keys are not in canonical order", path=P.render(path))
+            if any(type(k) is not str for k in keys) or keys != sorted(keys):
+                # msgpack maps may have other keys; canonical ones here are sorted strings
+                raise SchemaError("map keys are not strings in canonical order",
+                                  path=P.render(path))
         depth = P.depth(path) + 1
         est: Any = object.__new__(self.cls)
         values = est.__dict__
