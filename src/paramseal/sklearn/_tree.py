@@ -689,6 +689,7 @@ def _tree_validator(tag: str, *, classifier: bool) -> Validator:
     def validate(est: Any, path: str) -> None:
         tree: Any = vars(est).get("tree_", _MISSING)
         if tree is _MISSING:
+            _refuse_partial_fit(est, "tree_", tag, path)
             return  # not fitted: predict raises NotFittedError before any native code
         tree_cls = _tree_type()[0]
         if type(tree) is not tree_cls:
@@ -714,10 +715,21 @@ def _tree_validator(tag: str, *, classifier: bool) -> Validator:
     return validate
 
 
+def _refuse_partial_fit(est: Any, missing: str, tag: str, path: str) -> None:
+    """Fitted state is all or nothing (§6.5): without ``missing``, no other fitted attribute
+    (``name_`` or ``_name``, not a constructor parameter) may be present."""
+    params = set(type(est)._get_param_names())
+    fitted = sorted(n for n in vars(est) if n not in params and (n[0] == "_" or n[-1] == "_"))
+    if fitted:
+        raise _fail(f"{missing} is missing, but fitted attributes are present "
+                    f"({', '.join(fitted[:4])})", path, tag)
+
+
 def _forest_validator(tag: str, tree_type: type, *, classifier: bool) -> Validator:
     def validate(est: Any, path: str) -> None:
         trees = vars(est).get("estimators_", _MISSING)
         if trees is _MISSING:
+            _refuse_partial_fit(est, "estimators_", tag, path)
             return
         if type(trees) is not list or not trees:
             raise _fail("estimators_ must be a non-empty list", path, tag)
@@ -811,6 +823,7 @@ def _gb_validator(tag: str, *, classifier: bool) -> Validator:
         state = vars(est)
         stages = state.get("estimators_", _MISSING)
         if stages is _MISSING:
+            _refuse_partial_fit(est, "estimators_", tag, path)
             return
         n_features = _need_int(est, "n_features_in_", tag, path)
         per_stage = _need_int(est, "n_trees_per_iteration_", tag, path)
