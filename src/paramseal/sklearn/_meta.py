@@ -41,9 +41,10 @@ from typing import Any
 import numpy as np
 
 from .. import _paths as P
-from ..errors import ReconstructionError, UnsupportedTypeError
+from ..errors import UnsupportedTypeError
 from ..registry import Entry, Registry
 from ._estimator import Validator, estimator_entry
+from ._misc import _fail, _is_int, _is_real
 
 _MISSING = object()
 #: Methods a meta-estimator may call on the estimators it holds, by name.
@@ -58,19 +59,6 @@ _MAX_TEXT = 256
 _IFOREST_TAG = "sklearn.ensemble.IsolationForest"
 
 
-def _fail(tag: str, message: str, path: P.Path | str) -> ReconstructionError:
-    rendered = path if type(path) is str else P.render(path)
-    return ReconstructionError(message, type_name=tag, path=rendered)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
 
 
 def _is_estimator(value: Any) -> bool:
