@@ -824,13 +824,43 @@ def _nested_maps(depth: int) -> object:
 vector("limits_schema_depth_maps", "LimitError",
        "§4.2 nesting deeper than 96: map nodes count like arrays")(
     _schema(_nested_maps(200), []))
+def _forest(state: dict) -> dict:
+    """A RandomForestRegressor node with its default parameters (plain values, written by
+    hand from scikit-learn's signature) and ``state``."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    params = RandomForestRegressor().get_params(deep=False)
+    return {"@": "sklearn.ensemble.RandomForestRegressor",
+            "params": dict(sorted(params.items())), "state": dict(sorted(state.items()))}
+
+
+def _batch(shape: list[int], **extra: object) -> dict:
+    node = {"@": "sklearn.ensemble.TreeBatch", "class": "sklearn.tree.DecisionTreeRegressor",
+            "columns": {}, "container": "ndarray", "n_classes": [1], "n_features": 1,
+            "n_outputs": 1, "node_counts": None, "nodes": None, "params": {}, "shape": shape,
+            "state": {}, "values": None}
+    node.update(extra)
+    return dict(sorted(node.items()))
+
+
 vector("limits_tree_batch_count", "LimitError",
        "§6.6 a TreeBatch of more trees than the schema node limit (§8) is refused before "
        "anything is allocated for them")(
-    _schema({"@": "sklearn.ensemble.TreeBatch", "class": "sklearn.tree.DecisionTreeRegressor",
-             "columns": {}, "container": "ndarray", "n_classes": [1], "n_features": 1,
-             "n_outputs": 1, "node_counts": None, "nodes": None, "params": {},
-             "shape": [5000, 5000], "state": {}, "values": None}, []))
+    _schema(_forest({"estimators_": _batch([5000, 5000])}), []))
+vector("schema_tree_batch_other_attribute", "SchemaError",
+       "§6.6 a TreeBatch is only ever an ensemble's estimators_ (fuzz finding: one renamed "
+       "estitmaors_ loaded, a second encoding of the same trees)")(
+    _schema(_forest({"estitmaors_": _batch([2])}), []))
+vector("schema_tree_batch_at_root", "SchemaError",
+       "§6.6 a TreeBatch outside an ensemble's estimators_ is refused")(
+    _schema(_batch([2]), []))
+vector("schema_tree_batch_with_id", "SchemaError",
+       "§6.6 a TreeBatch node has no id: it is never shared")(
+    _schema(_forest({"estimators_": _batch([2], id=0)}), []))
+vector("type_forest_partial_fit", "ReconstructionError",
+       "§6.5 fitted state is all or nothing: a forest with fitted attributes and no "
+       "estimators_ is refused (fuzz finding)")(
+    _schema(_forest({"n_features_in_": 3, "n_outputs_": 1}), []))
 vector("schema_items_not_array", "SchemaError", "§6.1 a tuple's items are an array of nodes")(
     _schema({"@": "tuple", "items": 5}, []))
 vector("schema_list_node_items_not_array", "SchemaError",
@@ -894,10 +924,7 @@ vector("params_zstd_dictionary", "ArrayError", "§5.4 a frame MUST NOT need a di
 vector("type_tree_batch_params_missing", "SchemaError",
        "§6.6 every constructor parameter of the trees is in exactly one of params and columns "
        "(checked after the tree count is charged against the node limit)")(
-    _schema({"@": "sklearn.ensemble.TreeBatch", "class": "sklearn.tree.DecisionTreeRegressor",
-             "columns": {}, "container": "list", "n_classes": [1], "n_features": 1,
-             "n_outputs": 1, "node_counts": None, "nodes": None, "params": {},
-             "shape": [1], "state": {}, "values": None}, []))
+    _schema(_forest({"estimators_": _batch([1], container="list")}), []))
 vector("schema_strings_with_nul_stay_an_array", "success",
        "§4.2 an array of 256 or more strings one of which contains NUL stays an array")(
     _schema([*WORDS[:-1], "a\x00b"], []))

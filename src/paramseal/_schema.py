@@ -268,6 +268,9 @@ class Decoder:
         self._nodes = 0
         #: Verdicts that hold for the rest of this load (see sklearn/_estimator.py).
         self.validated: dict[Any, Any] = {}
+        #: The path of the one value being decoded where a batch node may stand (§6.6: a
+        #: ``TreeBatch`` is only ever an ensemble's ``estimators_``), set by its owner.
+        self.batch_slot: P.Path | None = None
 
     def decode_root(self, schema: memoryview) -> Any:
         _limits.check("schema size", len(schema), self.limits.max_schema_bytes)

@@ -191,7 +191,15 @@ class EstimatorCodec:
                     )
                 if len(allowed) < _MAX_ALLOWED_NAMES:
                     allowed.add(name)  # this name passed once: it always will
-            values[name] = dec.decode(raw, (path, f".{name}"), depth)
+            if name in self.attribute_encoders:
+                # the one place a batch node (§6.6) may stand: the encoder wrote it there
+                slot = dec.batch_slot = (path, f".{name}")
+                try:
+                    values[name] = dec.decode(raw, slot, depth)
+                finally:
+                    dec.batch_slot = None
+            else:
+                values[name] = dec.decode(raw, (path, f".{name}"), depth)
         rendered = None
         try:
             self._validate_params(est, values, dec.validated)

@@ -437,6 +437,11 @@ class _BatchCodec:
     # ---- reading
 
     def decode(self, node: dict[str, Any], dec: Any, path: P.Path) -> Any:
+        if dec.batch_slot is not path or "id" in node:
+            # one encoding per value: a writer puts a batch only there, and never shares it
+            raise SchemaError("a TreeBatch node may only be the estimators_ of an ensemble "
+                              "of trees, and has no id", path=P.render(path))
+        dec.batch_slot = None
         tree_cls = _tree_type()[0]
         tag = node["class"]
         kind = self.by_tag.get(tag) if type(tag) is str else None
