@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from vectorlib import VECTORS
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
-VECTORS = sorted(p for p in (ROOT / "spec" / "vectors").iterdir() if p.name != "README.md")
 PER_FILE = 30.0  # seconds one file may take (load and inference) before it counts as a hang
 WORKERS = 2
 METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform",
@@ -45,11 +45,13 @@ _CHILD = textwrap.dedent("""
     import paramseal
     from paramseal import errors
     per_file, methods = float(sys.argv[2]), json.loads(sys.argv[3])
+    sys.path.insert(0, sys.argv[4])
+    from vectorlib import vector_options
     for line in open(sys.argv[1]):
-        name, path, x_path = json.loads(line)
+        name, path, x_path, vector = json.loads(line)
         faulthandler.dump_traceback_later(per_file, exit=True)
         try:
-            model = paramseal.load(path)
+            model = paramseal.load(path, **(vector_options(vector) if vector else {}))
         except errors.ParamsealError as exc:
             report = {"outcome": "rejected", "mro": [c.__name__ for c in type(exc).__mro__],
                       "message": str(exc)[:300]}
@@ -98,7 +100,7 @@ def _collect(folder: Path) -> tuple[list[list[Any]], dict[str, str]]:
         expect = head.decode().splitlines()[0].removeprefix("expect: ")
         name = f"vector:{path.name}"
         (folder / path.name).write_bytes(data)
-        lines.append([name, str(folder / path.name), None])
+        lines.append([name, str(folder / path.name), None, str(path)])
         expected[name] = expect
     if str(TESTS) not in sys.path:
         sys.path.insert(0, str(TESTS))
@@ -124,7 +126,7 @@ def _collect(folder: Path) -> tuple[list[list[Any]], dict[str, str]]:
             if x is not None:
                 np.save(folder / f"{stem_name}.npy", np.asarray(x), allow_pickle=False)
                 x_path = str(folder / f"{stem_name}.npy")
-            lines.append([key, str(folder / f"{stem_name}.paramseal"), x_path])
+            lines.append([key, str(folder / f"{stem_name}.paramseal"), x_path, None])
             expected[key] = error
     return lines, expected
 
@@ -142,7 +144,8 @@ def _run_shard(lines: list[list[Any]], folder: Path, shard: int, per_file: float
         rc: int | str
         try:
             proc = subprocess.run(
-                [sys.executable, "-c", _CHILD, str(cases), str(per_file), json.dumps(METHODS)],
+                [sys.executable, "-c", _CHILD, str(cases), str(per_file), json.dumps(METHODS),
+                 str(TESTS)],
                 capture_output=True, text=True, env=dict(os.environ, PYTHONFAULTHANDLER="1"),
                 timeout=per_file * 2 + 2 * len(remaining))
             out, err, rc = proc.stdout, proc.stderr, proc.returncode
@@ -210,8 +213,8 @@ def test_harness_reports_a_hang_and_goes_on(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     good = tmp_path / "good.paramseal"
     good.write_bytes(VECTORS[0].read_bytes().partition(b"\n\n")[2])
-    lines = [["missing", str(tmp_path / "missing.paramseal"), None],
-             ["blocks", str(fifo), None], ["after", str(good), None]]
+    lines = [["missing", str(tmp_path / "missing.paramseal"), None, None],
+             ["blocks", str(fifo), None, None], ["after", str(good), None, None]]
     reports = _run_shard(lines, tmp_path, 0, per_file=3.0)
     assert reports["missing"]["outcome"] == "foreign", reports
     assert "FileNotFoundError" in reports["missing"]["mro"]

@@ -89,6 +89,20 @@ def _schema_nodes() -> Case:
     return Case(paramseal.dumps([np.float64(i) for i in range(40)] + [3 + 4j]), None)
 
 
+def _msgpack_values(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_msgpack_values(k) + _msgpack_values(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 1 + sum(_msgpack_values(v) for v in value)
+    return 1
+
+
+def _schema_values() -> Case:
+    data = paramseal.dumps(_plain())
+    schema = testkit.unpackb(bytes(_section(data, "schema")))
+    return Case(data, _msgpack_values(schema))
+
+
 def _params_header_bytes() -> Case:
     data = paramseal.dumps(_plain())
     return Case(data, struct.unpack_from("<Q", _section(data, "params"), 0)[0])
@@ -141,6 +155,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "max_signatures": _signatures,
     "max_schema_bytes": _schema_bytes,
     "max_schema_depth": _schema_depth,
+    "max_schema_values": _schema_values,
     "max_schema_nodes": _schema_nodes,
     "max_params_header_bytes": _params_header_bytes,
     "max_tensors": _tensors,

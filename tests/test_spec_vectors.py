@@ -48,7 +48,7 @@ def cited() -> tuple[set[str], set[str]]:
 
 
 def vectors() -> set[str]:
-    return {p.name for p in VECTORS.iterdir() if p.name != "README.md"}
+    return {p.name for p in VECTORS.iterdir() if p.is_file() and p.name != "README.md"}
 
 
 def expect(name: str) -> str:

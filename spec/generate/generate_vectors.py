@@ -65,9 +65,14 @@ Vector = tuple[str, str, Callable[[], bytes]]
 V: list[Vector] = []
 
 
-def vector(name: str, expect: str, comment: str) -> Callable[[Callable[[], bytes]], None]:
+def vector(name: str, expect: str, comment: str, **options: str
+           ) -> Callable[[Callable[[], bytes]], None]:
+    """Register a vector; ``options`` become header lines (``limits``, ``policy``,
+    ``identity``, ``passphrase``: the load options the vector is read with)."""
+    lines = "".join(f"{key}: {value}\n" for key, value in options.items())
+
     def add(make: Callable[[], bytes]) -> None:
-        V.append((name, f"expect: {expect}\ncomment: {comment}\n", make))
+        V.append((name, f"expect: {expect}\ncomment: {comment}\n{lines}", make))
     return add
 
 
@@ -878,6 +883,17 @@ vector("success_shared_list_three_uses", "success",
 vector("success_empty_array", "success",
        "§5.2 an empty array is a tensor of shape [0] and no bytes")(
     _schema(nd(0, [0]), [tk.Tensor("F64", [0], b"")]))
+vector("params_entries_not_comma_separated", "ArrayError",
+       "§5.2 entries are separated by a comma and nothing else")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]} '
+                         b'"1":{"dtype":"U8","shape":[0],"data_offsets":[24,24]}}')))
+vector("params_dimension_over_u64", "ArrayError",
+       "§5.2 every dimension fits in 64 bits, even in an empty tensor")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[0,18446744073709551616],'
+                         b'"data_offsets":[0,0]}}', b"")))
+vector("params_header_overpadded", "ArrayError",
+       "§5.1 the JSON header is padded to the NEXT 64-byte boundary, not beyond")(
+    _params(_params_json(b'{"0":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}}' + b" " * 64)))
 vector("params_shape_mismatch", "ArrayError",
        "§5.3 the node's shape gives the tensor's byte length")(
     _schema(nd(0, [2]), [f64(1.0, 2.0, 3.0)]))
@@ -1024,6 +1040,43 @@ vector("type_generator_uinteger_too_big", "ReconstructionError", "§6.4 uinteger
              "uinteger": 2**32}, []))
 
 
+# ---------------------------------------------------------------- schema value count (§8.1)
+# The count walks the msgpack bytes of a schema longer than max_schema_values before any
+# object is built; these vectors lower the limit so that a small file is walked.
+
+def _every_msgpack_type() -> bytes:
+    """A schema whose root array holds one value of every msgpack type (ext last, which the
+    count accepts and the decoder then refuses)."""
+    items = [b"\x01", b"\xff", b"\x80", b"\x90", b"\xa1a", b"\xc0", b"\xc2", b"\xc3",
+             b"\xcb" + struct.pack(">d", 1.5), b"\xcc\xc8", b"\xcd\x01\x2c",
+             b"\xce\x00\x01\x11\x70", b"\xcf" + struct.pack(">Q", 2**40), b"\xd0\x80",
+             b"\xd1\xff\x38", b"\xd2\xff\xfe\xee\x90", b"\xd3" + struct.pack(">q", -2**40),
+             b"\xd9\x28" + b"s" * 40, b"\xda\x01\x2c" + b"t" * 300, b"\xc4\x01x",
+             b"\xdc\x00\x10" + b"\x00" * 16, b"\xde\x00\x10" + b"".join(
+                 b"\xa1" + bytes([97 + i]) + b"\x00" for i in range(16)),
+             b"\xd4\x01\x00"]
+    root = b"\xdc" + struct.pack(">H", len(items)) + b"".join(items)
+    return tk.pack(with_root(None, []), schema_bytes=b"\x82\xa4root" + root + b"\xa7version\x01")
+
+
+vector("limits_schema_values", "LimitError",
+       "§8 a schema holding more msgpack values than max_schema_values is refused before they "
+       "are built", limits="max_schema_values=20")(_schema([list(range(10)), list(range(10))], []))
+vector("schema_values_every_type", "SchemaError",
+       "§3.1 the value count reads every msgpack type (here 60 values, under the limit), then "
+       "decoding refuses the ext type at the end", limits="max_schema_values=100")(
+    _every_msgpack_type)
+vector("schema_values_truncated", "SchemaError",
+       "§3.1 a schema that ends inside a value is refused by the value count",
+       limits="max_schema_values=20")(
+    lambda: tk.pack(with_root(None, []), schema_bytes=b"\x82\xa4root\xdc\x00\x10"
+                    + b"\x01" * 12))
+vector("schema_values_reserved_byte", "SchemaError",
+       "§3.1 the type byte 0xc1 is never used", limits="max_schema_values=10")(
+    lambda: tk.pack(with_root(None, []),
+                    schema_bytes=b"\x82\xa4root\x93\x01\x02\xc1\xa7version\x01"))
+
+
 def main() -> int:
     check = "--check" in sys.argv
     VECTORS.mkdir(exist_ok=True)
@@ -1038,7 +1091,8 @@ def main() -> int:
                 stale.append(name)
         else:
             path.write_bytes(content)
-    extra = sorted({p.name for p in VECTORS.iterdir()} - set(expected) - {"README.md"})
+    extra = sorted({p.name for p in VECTORS.iterdir() if p.is_file()} - set(expected)
+                   - {"README.md"})
     if check and (stale or extra):
         print(json.dumps({"stale": stale, "unknown": extra}))
         return 1

@@ -346,7 +346,7 @@ def inspect(file: _io.Source | bytes, *, limits: _limits.Limits | None = None) -
     encrypted = None
     if container.header.encryption is None:
         params = _params.parse(container.sections["params"], limits)
-        tensors = params.tensors
+        tensors = tuple(params.tensors)
         tree = describe_schema(container.sections["schema"], tensors, limits)
     else:
         info = _age.header_info(container.sections["payload"])

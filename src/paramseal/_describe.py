@@ -20,7 +20,7 @@ def describe_schema(
     schema: memoryview, tensors: tuple[TensorInfo, ...], limits: _limits.Limits
 ) -> Any:
     _limits.check("schema size", len(schema), limits.max_schema_bytes)
-    top = _canonical.decode(schema, what="schema")
+    top = _canonical.decode(schema, what="schema", max_values=limits.max_schema_values)
     root = top.get("root") if type(top) is dict else None
     return _describe(root, 0, limits.max_schema_depth)
 

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -51,6 +50,9 @@ NATIVE_CODES: dict[str, str] = {
 _CODE_SIZE = {"BOOL": 1, "U8": 1, "I8": 1, "U16": 2, "I16": 2, "F16": 2,
               "U32": 4, "I32": 4, "F32": 4, "U64": 8, "I64": 8, "F64": 8}
 _U64 = struct.Struct("<Q")
+_U64_MAX = 2**64 - 1
+_CODES = tuple(_CODE_SIZE)
+_CODE_INDEX = {code: i for i, code in enumerate(_CODES)}
 
 
 def alignment_key(nbytes: int) -> int:
@@ -73,11 +75,38 @@ class TensorInfo:
     end: int
 
 
+class TensorTable(Sequence[TensorInfo]):
+    """The tensor table of a params section, held in arrays: ~40 bytes per tensor, less than
+    its JSON entry, so that a header of many tiny tensors costs no more than its size (§8.1).
+    Indexing gives a :class:`TensorInfo`."""
+
+    __slots__ = ("_codes", "_dims", "_ends", "_first_dim", "_starts")
+
+    def __init__(self, count: int, ndims: int) -> None:
+        self._codes = np.zeros(count, dtype=np.uint8)
+        self._starts = np.zeros(count, dtype=np.int64)
+        self._ends = np.zeros(count, dtype=np.int64)
+        self._first_dim = np.zeros(count + 1, dtype=np.int64)
+        self._dims = np.zeros(ndims, dtype=np.uint64)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __iter__(self) -> Iterator[TensorInfo]:
+        return (self[i] for i in range(len(self._codes)))
+
+    def __getitem__(self, index: int) -> TensorInfo:  # type: ignore[override]
+        index = range(len(self._codes))[index]  # IndexError, and negative indices
+        first, last = self._first_dim[index:index + 2].tolist()
+        return TensorInfo(_CODES[self._codes[index]], tuple(self._dims[first:last].tolist()),
+                          int(self._starts[index]), int(self._ends[index]))
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Params:
     """Parsed params section: the tensor table and the data buffer it indexes."""
 
-    tensors: tuple[TensorInfo, ...]
+    tensors: Sequence[TensorInfo]
     data: memoryview
 
 
@@ -122,13 +151,38 @@ _NUMBER = rb"(?:0|[1-9][0-9]*)"
 
 
 @functools.lru_cache(maxsize=8)
-def _grammar(max_ndim: int) -> re.Pattern[bytes]:
-    """The canonical params header (§5.2): ``{"0":{"dtype":..,"shape":[..],
-    "data_offsets":[a,b]},...}`` with at most ``max_ndim`` dimensions per shape."""
+def _entry_grammar(max_ndim: int) -> re.Pattern[bytes]:
+    """One canonical entry of the params header (§5.2), ``"0":{"dtype":..,"shape":[..],
+    "data_offsets":[a,b]}``, with at most ``max_ndim`` dimensions."""
     dims = rb"(?:%s(?:,%s){0,%d})?" % (_NUMBER, _NUMBER, max_ndim - 1) if max_ndim else b""
-    entry = (rb'"%s":\{"dtype":"[A-Z0-9]{1,8}","shape":\[%s\],"data_offsets":\[%s,%s\]\}'
-             % (_NUMBER, dims, _NUMBER, _NUMBER))
-    return re.compile(rb"\{(?:%s(?:,%s)*)?\}" % (entry, entry))
+    return re.compile(rb'"%s":\{"dtype":"[A-Z0-9]{1,8}","shape":\[%s\],"data_offsets":\[%s,%s\]\}'
+                      % (_NUMBER, dims, _NUMBER, _NUMBER))
+
+
+def _is_canonical(text: bytes, max_ndim: int) -> bool:
+    """``text`` (which starts with ``{``) is ``{entry,entry,...}`` in the canonical grammar.
+    Matched one entry at a time:
+    a single pattern repeated over the whole header keeps a backtracking record per
+    repetition (~650 bytes per tensor)."""
+    if text == b"{}":
+        return True
+    entry = _entry_grammar(max_ndim).match
+    pos, end = 1, len(text)
+    while True:
+        found = entry(text, pos)
+        if found is None:
+            return False
+        pos = found.end()
+        if pos >= end - 1:
+            return pos == end - 1 and text[pos] == 0x7D  # "}"
+        if text[pos] != 0x2C:  # ","
+            return False
+        pos += 1
+
+
+#: One entry of a header that matched the grammar: name, dtype, dimensions, start, end.
+_ENTRY = re.compile(rb'"([0-9]+)":\{"dtype":"([A-Z0-9]+)","shape":\[([0-9,]*)\],'
+                    rb'"data_offsets":\[([0-9]+),([0-9]+)\]\}')
 
 
 def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Params:
@@ -146,38 +200,41 @@ def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Para
     text = raw.rstrip(b" ")
     if not text.startswith(b"{"):
         raise ArrayError("params header must be a JSON object starting with '{'")
-    # Bound what json.loads will build before it builds it: count the entries, and require the
-    # canonical entry grammar (§5.2), which leaves no room for nested or unbounded values.
+    # Bound the table before building it: count the entries, and require the canonical entry
+    # grammar (§5.2), which leaves no room for nested or unbounded values.
     _limits.check("tensor count", text.count(b'"data_offsets"'), limits.max_tensors)
-    if not _grammar(limits.max_ndim).fullmatch(text):
+    if not _is_canonical(text, limits.max_ndim):
         if re.search(rb'"shape":\[(?:[0-9]+,){%d}' % limits.max_ndim, text):
             raise LimitError(f"a params tensor has more than {limits.max_ndim} dimensions")
         raise ArrayError("params header is not in canonical form")
-    # The grammar admits only valid JSON: an object of entries {"dtype": str, "shape": [int],
-    # "data_offsets": [int, int]} with non-negative integers; what is left to check is below.
-    body = json.loads(text)
-    _limits.check("tensor count", len(body), limits.max_tensors)
-
+    # The grammar admits only the canonical form, so the entries are read with a pattern, one
+    # at a time, into arrays: no JSON object is built (a tiny entry would cost ~1 KB of them).
+    count = text.count(b'"data_offsets"')
+    table = TensorTable(count, text.count(b",") + count)  # enough for every dimension
     data = section[8 + n:]
-    tensors = []
     offset = 0
     previous_alignment = 8
-    for i, (name, entry) in enumerate(body.items()):
-        where = f"in params tensor {name!r:.20}"
-        if name != str(i):  # also catches a duplicate name, which json.loads merged
-            raise ArrayError(f"tensor {i} is named {name!r:.20}, expected {str(i)!r}")
-        code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    dim_at = 0
+    for i, match in enumerate(_ENTRY.finditer(text)):
+        name, code_bytes, dims_text, start_text, end_text = match.groups()
+        where = f"in params tensor {name.decode()!r:.20}"
+        if name != b"%d" % i:
+            raise ArrayError(f"tensor {i} is named {name.decode()!r:.20}, expected {str(i)!r}")
+        code = code_bytes.decode()
         itemsize = _CODE_SIZE.get(code)
         if itemsize is None:
             raise ArrayError(f"dtype {code!r:.20} is not allowed {where}")
-        count = 1
+        shape = [int(d) for d in dims_text.split(b",")] if dims_text else []
+        elements = 1
         for dim in shape:
-            count *= dim
-        start, end = offsets
+            if dim > _U64_MAX:
+                raise ArrayError(f"dimension {dim} does not fit in 64 bits {where}")
+            elements *= dim
+        start, end = int(start_text), int(end_text)
         if start != offset:
             raise ArrayError(f"data starts at {start}, expected {offset} (no holes) {where}")
-        if end - start != count * itemsize:
-            raise ArrayError(f"data length {end - start} != {count} x {itemsize} bytes {where}")
+        if end - start != elements * itemsize:
+            raise ArrayError(f"data length {end - start} != {elements} x {itemsize} bytes {where}")
         if end > len(data):
             raise ArrayError(f"data ends at {end}, past the section {where}")
         # §5.2: alignment never increases along the data, so every tensor is aligned.
@@ -185,13 +242,18 @@ def parse(section: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Para
         if key > previous_alignment:
             raise ArrayError(f"tensor is out of alignment order {where}")
         previous_alignment = key
-        tensors.append(TensorInfo(code, tuple(shape), start, end))
+        table._codes[i] = _CODE_INDEX[code]
+        table._starts[i] = start
+        table._ends[i] = end
+        table._dims[dim_at:dim_at + len(shape)] = shape
+        dim_at += len(shape)
+        table._first_dim[i + 1] = dim_at
         offset = end
     if offset != len(data):
         raise ArrayError(f"{len(data) - offset} bytes of params data belong to no tensor")
-    if _pad(_json_header(tensors)) != raw:
-        raise ArrayError("params header is not in canonical form")
-    return Params(tensors=tuple(tensors), data=data)
+    if 8 + n != (8 + len(text) + 63) // 64 * 64:
+        raise ArrayError("params header is not padded to the next 64-byte boundary")
+    return Params(tensors=table, data=data)
 
 
 # ---------------------------------------------------------------- compressed tensors (§5.4)

@@ -274,7 +274,7 @@ class Decoder:
 
     def decode_root(self, schema: memoryview) -> Any:
         _limits.check("schema size", len(schema), self.limits.max_schema_bytes)
-        top = _canonical.decode(schema, what="schema")
+        top = _canonical.decode(schema, what="schema", max_values=self.limits.max_schema_values)
         if type(top) is not dict or list(top) != ["root", "version"]:
             raise SchemaError("schema must be a map with exactly the keys root, version")
         if top["version"] != SCHEMA_VERSION:

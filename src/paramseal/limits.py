@@ -31,6 +31,10 @@ class Limits:
     max_schema_bytes: int = 1 * GiB
     #: Nesting of schema nodes; also bounds the reconstructor's recursion.
     max_schema_depth: int = 96
+    #: msgpack values in the schema section (every array, map, key, item and scalar),
+    #: counted without building them: it bounds the memory of decoding (~80 B per value at
+    #: worst) before the schema's structure is checked. Real models hold a few thousand.
+    max_schema_values: int = 400_000
     #: Schema nodes that carry an ``@`` tag, over the whole schema.
     max_schema_nodes: int = 20_000_000
     #: The JSON header of the params section (§5), in bytes, and its number of tensors.
