@@ -54,13 +54,33 @@ class Container:
     sections: dict[str, memoryview]
 
 
-def parse(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Container:
-    """Check the layout of a whole file held in ``buffer``, cheapest checks first."""
-    size = len(buffer)
+@dataclasses.dataclass(frozen=True, slots=True)
+class Head:
+    """The signed part of a file: prelude, header and signature block, parsed and validated.
+
+    ``data_start`` is where the data area begins; a remote reader needs only these bytes to
+    apply a trust policy (§10.1).
+    """
+
+    minor: int
+    header_bytes: memoryview
+    header: Header
+    signatures: tuple[Signature, ...]
+    data_start: int
+
+
+def parse_head(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT, *,
+               size: int | None = None) -> Head:
+    """Check the prelude, header and signature block at the start of ``buffer``.
+
+    ``size`` is the whole file's size when ``buffer`` holds only its beginning.
+    """
+    size = len(buffer) if size is None else size
     # (1) prelude: magic, version, lengths, reserved.
     _limits.check("file size", size, limits.max_file_bytes)
-    if size < PRELUDE.size:
-        raise ContainerError(f"file is {size} bytes, shorter than the {PRELUDE.size}-byte prelude")
+    if len(buffer) < PRELUDE.size:
+        raise ContainerError(
+            f"file is {len(buffer)} bytes, shorter than the {PRELUDE.size}-byte prelude")
     magic, major, minor, header_len, sig_len, reserved = PRELUDE.unpack_from(buffer, 0)
     if magic != MAGIC:
         raise ContainerError("not a paramseal file (bad magic)", offset=0)
@@ -76,8 +96,9 @@ def parse(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Conta
         raise ContainerError("header and signature block must not be empty", offset=12)
     sig_start = PRELUDE.size + header_len
     data_start = align(sig_start + sig_len)
-    if data_start > size:
-        raise ContainerError(f"file ends before the data area (at {data_start})", offset=size)
+    if data_start > min(size, len(buffer)):
+        raise ContainerError(f"file ends before the data area (at {data_start})",
+                             offset=min(size, len(buffer)))
 
     # (2) header and signature block: canonical msgpack, fully validated.
     header_bytes = buffer[PRELUDE.size:sig_start]
@@ -86,6 +107,14 @@ def parse(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Conta
         buffer[sig_start:sig_start + sig_len], max_signatures=limits.max_signatures
     )
     _check_zero(buffer, sig_start + sig_len, data_start)
+    return Head(minor, header_bytes, header, signatures, data_start)
+
+
+def parse(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Container:
+    """Check the layout of a whole file held in ``buffer``, cheapest checks first."""
+    size = len(buffer)
+    head = parse_head(buffer, limits)
+    header, data_start = head.header, head.data_start
 
     # (3) sections: in order, aligned, no overlap, zero padding, nothing after the last one.
     views: dict[str, memoryview] = {}
@@ -109,10 +138,10 @@ def parse(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT) -> Conta
         elif end != size:
             raise ContainerError(f"{size - end} trailing bytes after the last section", offset=end)
     return Container(
-        minor=minor,
-        header_bytes=header_bytes,
+        minor=head.minor,
+        header_bytes=head.header_bytes,
         header=header,
-        signatures=signatures,
+        signatures=head.signatures,
         sections=views,
     )
 
@@ -123,8 +152,9 @@ def _check_zero(buffer: memoryview, start: int, end: int) -> None:
         raise ContainerError("padding bytes are not zero", offset=start)
 
 
-def data_start(buffer: memoryview) -> int:
-    """Where the data area of an already parsed file begins."""
+def data_start(buffer: bytes | memoryview) -> int:
+    """Where the data area begins: the bytes :func:`parse_head` needs, read from the first 24
+    (not validated here)."""
     _, _, _, header_len, sig_len, _ = PRELUDE.unpack_from(buffer, 0)
     return align(PRELUDE.size + header_len + sig_len)
 

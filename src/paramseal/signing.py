@@ -52,13 +52,14 @@ def sign_header(header: bytes | memoryview, keys: Iterable[PrivateKey], *,
     return tuple(signatures[kid] for kid in sorted(signatures))
 
 
-def verify_container(container: _container.Container, policy: Policy,
-                     now: float | None = None) -> tuple[TrustedKey, ...]:
-    """Apply ``policy`` to a parsed file; return the trusted keys whose signatures hold."""
+def verify_head(head: _container.Head | _container.Container, policy: Policy,
+                now: float | None = None) -> tuple[TrustedKey, ...]:
+    """Apply ``policy``'s signature, threshold and date rules to the signed part of a file
+    (§3.4), without its sections; return the trusted keys whose signatures hold."""
     now = time.time() if now is None else now
-    message = pae(container.header_bytes, container.minor)
+    message = pae(head.header_bytes, head.minor)
     signers = []
-    for signature in container.signatures:  # distinct key IDs (§3.4)
+    for signature in head.signatures:  # distinct key IDs (§3.4)
         trusted = policy.trusted(signature.kid)
         if (trusted is None or trusted.key.algorithm != signature.alg
                 or not trusted.valid_at(now)):
@@ -69,7 +70,7 @@ def verify_container(container: _container.Container, policy: Policy,
         raise VerificationError(
             f"signature verification failed: {len(signers)} valid signature(s) by trusted "
             f"keys, {policy.threshold} required")
-    header = container.header
+    header = head.header
     if header.expires is not None and now >= header.expires:
         raise VerificationError("the file has expired")
     if policy.require_expiry and header.expires is None:
@@ -82,10 +83,17 @@ def verify_container(container: _container.Container, policy: Policy,
             raise VerificationError("the file is older than the policy allows")
         if header.created > now + CLOCK_SKEW:
             raise VerificationError("the file claims to be made in the future")
-    for section in header.sections:
+    return tuple(signers)
+
+
+def verify_container(container: _container.Container, policy: Policy,
+                     now: float | None = None) -> tuple[TrustedKey, ...]:
+    """Apply ``policy`` to a parsed file; return the trusted keys whose signatures hold."""
+    signers = verify_head(container, policy, now)
+    for section in container.header.sections:
         if section_digest(container.sections[section.name]) != section.sha256:
             raise VerificationError("a section does not match the signed digest")
-    return tuple(signers)
+    return signers
 
 
 def verify(file: _io.Source, policy: Policy, *, now: float | None = None,
