@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "spec" / "generate"))
 
 import testkit  # noqa: E402
+from s3server import s3  # noqa: E402, F401  (the session's SeaweedFS server, a fixture)
 
 import paramseal  # noqa: E402
 

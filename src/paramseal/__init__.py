@@ -10,18 +10,22 @@ Start with :func:`dump` and :func:`load`; :func:`inspect` describes a file witho
 from __future__ import annotations
 
 from . import errors
-from ._api import Inspection, __version__, dump, dumps, inspect, load, loads
+from ._api import Inspection, __version__, dump, dumps, inspect, load, load_many, loads
+from .cache import Cache
 from .keys import PrivateKey, PublicKey
 from .limits import Limits
 from .policy import Policy, TrustedKey
 from .registry import register, supported_types
+from .store import Store
 
 __all__ = [
+    "Cache",
     "Inspection",
     "Limits",
     "Policy",
     "PrivateKey",
     "PublicKey",
+    "Store",
     "TrustedKey",
     "__version__",
     "dump",
@@ -29,6 +33,7 @@ __all__ = [
     "errors",
     "inspect",
     "load",
+    "load_many",
     "loads",
     "register",
     "supported_types",

@@ -8,10 +8,10 @@ import io
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from . import _age, _container, _digest, _io, _params, _versions, encryption, signing
+from . import _age, _container, _digest, _io, _params, _remote, _versions, encryption, signing
 from . import limits as _limits
 from ._header import Header, Section, Signature
 from ._schema import Decoder, Encoder
@@ -127,8 +127,11 @@ def dump(
     annotations: Mapping[str, str] | None = None,
     registry: Registry | None = None,
     compress: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write ``obj`` to ``file`` (a path, written atomically, or a binary file object).
+    """Write ``obj`` to ``file``: a path (written atomically), a binary file object, or an
+    fsspec URL (``s3://…``, ``memory://…``; one PUT; ``storage_options`` go to fsspec and
+    need the ``remote`` extra).
 
     ``sign`` takes a :class:`~paramseal.keys.PrivateKey` (or several): the file is signed, and
     records when. ``expires`` (an aware datetime, or a timedelta from now) is the moment after
@@ -144,7 +147,11 @@ def dump(
     chunks = _build(obj, annotations=annotations, registry=registry, sign=sign,
                     expires=expires, recipients=recipients, passphrase=passphrase,
                     compress=compress)
-    _io.write_chunks(file, chunks)
+    if _remote.is_url(file):
+        backend, key = _remote.split(file, storage_options)  # type: ignore[arg-type]
+        _remote.put(backend, key, chunks)
+        return
+    _io.write_chunks(_remote.local(file), chunks)
 
 
 def dumps(
@@ -177,8 +184,11 @@ def load(
     strict_versions: bool = False,
     limits: _limits.Limits | None = None,
     registry: Registry | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Read an object written by :func:`dump`.
+    """Read an object written by :func:`dump`, from a path, a binary file object or an fsspec
+    URL (``storage_options`` go to fsspec). From a URL, the signed part of the file is read
+    and checked against ``policy`` before the rest is downloaded (spec §10.1).
 
     With ``mmap=True`` (the default) arrays are read-only, zero-copy views of the file;
     ``mmap=False`` copies the file into memory and gives writable arrays. ``check_digests``
@@ -192,8 +202,14 @@ def load(
     with ``strict_versions=True`` a :class:`~paramseal.errors.VersionMismatchError`.
     """
     limits = limits or _limits.DEFAULT
-    # (1) Read at most limits.max_file_bytes: map the file, or copy it.
-    buffer = _io.read_buffer(file, use_mmap=mmap, limits=limits)
+    # (1) Read at most limits.max_file_bytes: map the file, or copy it; a remote file comes
+    #     signed part first, and only if the policy accepts that part does the rest (§10.1).
+    if _remote.is_url(file):
+        backend, key = _remote.split(file, storage_options)  # type: ignore[arg-type]
+        fetched = _remote.fetch(backend, key, policy=policy, limits=limits)
+        buffer = fetched if not mmap else fetched.toreadonly()
+    else:
+        buffer = _io.read_buffer(_remote.local(file), use_mmap=mmap, limits=limits)
     return _load_buffer(buffer, policy=policy, identities=identities, passphrase=passphrase,
                         writable=not mmap, check_digests=check_digests,
                         strict_versions=strict_versions, limits=limits, registry=registry)
@@ -224,6 +240,31 @@ def loads(
         limits=limits or _limits.DEFAULT,
         registry=registry,
     )
+
+
+def load_many(
+    sources: Iterable[Any],
+    *,
+    max_workers: int | None = None,
+    **options: Any,
+) -> list[Any]:
+    """:func:`load` each of ``sources`` (paths, file objects, URLs) in a thread pool of
+    ``max_workers`` (default: the CPU count, at least 4 for remote sources); the results are in
+    the order of ``sources``. ``options`` go to every :func:`load`. The first failure is
+    raised after the loads already started have finished."""
+    import concurrent.futures
+
+    items = list(sources)
+    if not items:
+        return []
+    if max_workers is None:
+        cpus = os.cpu_count() or 1
+        max_workers = max(cpus, 4) if any(_remote.is_url(s) for s in items) else cpus
+    if max_workers <= 1 or len(items) == 1:
+        return [load(item, **options) for item in items]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(max_workers, len(items))) as pool:
+        futures = [pool.submit(load, item, **options) for item in items]
+        return [future.result() for future in futures]
 
 
 def _load_buffer(
@@ -331,15 +372,20 @@ class Inspection:
         }
 
 
-def inspect(file: _io.Source | bytes, *, limits: _limits.Limits | None = None) -> Inspection:
-    """Describe a file without rebuilding anything (and without importing scikit-learn)."""
+def inspect(file: _io.Source | bytes, *, limits: _limits.Limits | None = None,
+            storage_options: Mapping[str, Any] | None = None) -> Inspection:
+    """Describe a file (bytes, a path, a file object or an fsspec URL) without rebuilding
+    anything (and without importing scikit-learn)."""
     from ._describe import describe_schema
 
     limits = limits or _limits.DEFAULT
     if isinstance(file, (bytes, bytearray, memoryview)):
         buffer = memoryview(file).cast("B")
+    elif _remote.is_url(file):
+        backend, key = _remote.split(file, storage_options)  # type: ignore[arg-type]
+        buffer = _remote.fetch(backend, key, policy=None, limits=limits)
     else:
-        buffer = _io.read_buffer(file, use_mmap=True, limits=limits)
+        buffer = _io.read_buffer(_remote.local(file), use_mmap=True, limits=limits)
     container = _container.parse(buffer, limits)
     tree: Any = None
     tensors: tuple[_params.TensorInfo, ...] = ()

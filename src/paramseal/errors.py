@@ -110,6 +110,12 @@ class DecryptionError(ParamsealError):
     """Decryption failed. Terse on purpose: no oracle about why."""
 
 
+class StorageError(ParamsealError, OSError):
+    """A location or a model store could not do what was asked: a model, version or tag that
+    does not exist, a read-only location, or the medium failed (the :class:`OSError` it
+    raised is the cause)."""
+
+
 __all__ = [
     "ArrayError",
     "ContainerError",
@@ -121,6 +127,7 @@ __all__ = [
     "ParamsealError",
     "ReconstructionError",
     "SchemaError",
+    "StorageError",
     "UnsupportedTypeError",
     "UnsupportedVersionError",
     "VerificationError",

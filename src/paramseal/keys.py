@@ -86,6 +86,19 @@ class PublicKey:
             raise InvalidKeyError(f"cannot read a public key: {exc}") from None
         return cls(key)
 
+    @classmethod
+    def from_der(cls, der: bytes) -> PublicKey:
+        """A DER SubjectPublicKeyInfo, as a store's log entries carry it (spec §10.3)."""
+        try:
+            key: Any = serialization.load_der_public_key(der)
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise InvalidKeyError(f"cannot read a public key: {exc}") from None
+        return cls(key)
+
+    def to_der(self) -> bytes:
+        return self._key.public_bytes(serialization.Encoding.DER,
+                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+
     def to_pem(self) -> bytes:
         return self._key.public_bytes(serialization.Encoding.PEM,
                                       serialization.PublicFormat.SubjectPublicKeyInfo)

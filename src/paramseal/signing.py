@@ -34,11 +34,15 @@ MAX_SIGNATURES = 16
 CLOCK_SKEW = 300
 
 
+def dsse_pae(payload_type: str, body: bytes | memoryview) -> bytes:
+    """DSSE v1 pre-authentication encoding: what a signature over ``body`` signs."""
+    kind = payload_type.encode()
+    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), bytes(body))
+
+
 def pae(header: bytes | memoryview, minor: int) -> bytes:
     """DSSE v1 pre-authentication encoding of ``header`` in a file of format 1.``minor``."""
-    body = bytes(header)
-    kind = PAYLOAD_TYPE.format(major=_container.FORMAT_MAJOR, minor=minor).encode()
-    return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
+    return dsse_pae(PAYLOAD_TYPE.format(major=_container.FORMAT_MAJOR, minor=minor), header)
 
 
 def sign_header(header: bytes | memoryview, keys: Iterable[PrivateKey], *,
