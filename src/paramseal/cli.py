@@ -303,6 +303,150 @@ def _export_model_signing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policy(args: argparse.Namespace) -> Any:
+    """The trust policy of ``--trust`` / ``--trust-store`` / ``--threshold``, or None."""
+    from .policy import Policy
+
+    if args.trust_store and args.trust:
+        raise SystemExit("paramseal: error: give --trust-store or --trust, not both")
+    if args.trust_store:
+        policy = Policy.load(args.trust_store)
+        if args.threshold is not None:
+            policy = dataclasses.replace(policy, threshold=args.threshold)
+        return policy
+    if args.trust:
+        return Policy.from_keys(args.trust,
+                                threshold=1 if args.threshold is None else args.threshold)
+    return None
+
+
+def _open_store(args: argparse.Namespace, *, key: bool = False) -> Any:
+    from ._remote import StderrProgress
+    from .keys import PrivateKey
+    from .store import Store
+
+    actor = None
+    if key:
+        actor = PrivateKey.load(args.key, passphrase=_passphrase(args.passphrase_file))
+    store = Store(args.location, key=actor, state=args.state)
+    store.progress = StderrProgress(f"{args.name}")
+    return store
+
+
+def _store_push(args: argparse.Namespace) -> int:
+    store = _open_store(args, key=True)
+    version = store.push(args.file, args.name, tags=args.tag)
+    tags = f" (tags: {', '.join(args.tag)})" if args.tag else ""
+    print(f"pushed {args.file} as {args.name} version {version}{tags}")
+    return 0
+
+
+def _store_pull(args: argparse.Namespace) -> int:
+    from . import _io
+
+    store = _open_store(args)
+    policy = _policy(args)
+    number = store.resolve(args.name, args.version, tag=args.tag)
+    data = store.fetch(args.name, number, policy=policy, allow_rollback=args.allow_rollback)
+    out = args.out or f"{args.name}-v{number}.paramseal"
+    _io.write_chunks(out, [data])
+    trust = "signatures verified" if policy is not None else "signatures not checked (no --trust)"
+    print(f"pulled {args.name} version {number} to {out} ({len(data):,} bytes; log and digest "
+          f"verified; {trust})")
+    return 0
+
+
+def _store_versions(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    store = _open_store(args)
+    for v in store.versions(args.name):
+        when = dt.datetime.fromtimestamp(v.pushed, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        tags = ",".join(v.tags) or "-"
+        print(f"{v.number:>5}  {when}  {v.size:>12,}  {tags:<16}  sha256:{v.blob[:16]}…  "
+              f"by {v.actor[:23]}…")
+    return 0
+
+
+def _store_tag(args: argparse.Namespace) -> int:
+    store = _open_store(args, key=True)
+    store.tag(args.name, args.version, args.tag_name)
+    print(f"tagged {args.name} version {args.version} as {args.tag_name}")
+    return 0
+
+
+def _print_log(entries: Any) -> None:
+    import datetime as dt
+
+    for e in entries:
+        when = dt.datetime.fromtimestamp(e.time, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        what = (f"push v{e.version}" + (f" tags {','.join(e.tags)}" if e.tags else "")
+                if e.action == "push" else f"tag  {','.join(e.tags)} -> v{e.version}")
+        print(f"{e.seq:>5}  {when}  {what:<28}  by {e.actor.key_id}")
+
+
+def _store_log(args: argparse.Namespace) -> int:
+    _print_log(_open_store(args).log(args.name))
+    return 0
+
+
+def _store_verify_log(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    entries = _open_store(args).verify_log(args.name, policy)
+    _print_log(entries)
+    who = "every actor trusted" if policy is not None else "actors not checked (no --trust)"
+    print(f"verified the log of {args.name}: {len(entries)} entries, signatures and hash chain "
+          f"hold; {who}")
+    return 0
+
+
+def _store_parser(sub: Any) -> None:
+    store = sub.add_parser(
+        "store", help="a versioned model store on a folder or URL (s3://…, gs://…, az://…)",
+        description="Model store commands. S3 credentials and endpoint come from the usual "
+                    "AWS environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                    "AWS_ENDPOINT_URL); remote locations need the remote extra.")
+    commands = store.add_subparsers(dest="store_command", required=True)
+
+    def command(name: str, run: Any, help: str, *, key: bool = False,
+                trust: bool = False) -> argparse.ArgumentParser:
+        p = commands.add_parser(name, help=help)
+        p.add_argument("location", help="the store: a folder or a URL")
+        p.add_argument("name", help="the model's name in the store")
+        p.add_argument("--state", metavar="FILE",
+                       help="this client's memory of accepted versions (default "
+                            "$PARAMSEAL_STATE or ~/.local/state/paramseal/stores.json)")
+        if key:
+            p.add_argument("--key", required=True, metavar="NAME.key",
+                           help="your signing key: it signs the log entry (and nothing else)")
+            p.add_argument("--passphrase-file", metavar="FILE")
+        if trust:
+            p.add_argument("--trust", action="append", default=[], metavar="KEY.pub")
+            p.add_argument("--threshold", type=int, default=None, metavar="K")
+            p.add_argument("--trust-store", metavar="FILE")
+        p.set_defaults(run=run)
+        return p
+
+    p = command("push", _store_push, "store a paramseal file as the next version", key=True)
+    p.add_argument("file")
+    p.add_argument("--tag", action="append", default=[], help="move this tag to the new version")
+    p = command("pull", _store_pull, "fetch and verify a version into a file", trust=True)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--version", type=int)
+    group.add_argument("--tag")
+    p.add_argument("-o", "--out", metavar="FILE", help="default: NAME-vN.paramseal")
+    p.add_argument("--allow-rollback", action="store_true",
+                   help="accept a version older than one this client accepted before")
+    command("versions", _store_versions, "list the versions and their tags")
+    p = command("tag", _store_tag, "move a tag to a version (moving it back is a rollback)",
+                key=True)
+    p.add_argument("version", type=int)
+    p.add_argument("tag_name", metavar="tag")
+    command("log", _store_log, "show the audit log (verified)")
+    command("verify-log", _store_verify_log,
+            "verify the audit log; with --trust, also who wrote each entry", trust=True)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paramseal", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -375,6 +519,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--only", metavar="A,B", help="only these class names")
     p.set_defaults(run=_supported)
+    _store_parser(sub)
     return parser
 
 

@@ -255,6 +255,8 @@ class Store:
         self._lock = threading.Lock()
         #: Log positions this client lost to another writer (and retried at the next one).
         self.lost_races = 0
+        #: Called with (bytes done, total) while a remote file transfers (the CLI's display).
+        self.progress: _remote.Progress | None = None
 
     def __repr__(self) -> str:
         return f"Store({self.location!r})"
@@ -398,7 +400,11 @@ class Store:
         blob_key = _blob_key(digest)
         with _remote.storage_errors(self.backend.describe(blob_key)):
             if not self.backend.exists(blob_key):
+                if self.progress is not None:
+                    self.progress(0, len(data))
                 self.backend.create(blob_key, data)
+                if self.progress is not None:
+                    self.progress(len(data), len(data))
         entry = self._append(name, {"action": "push", "blob": digest, "size": len(data),
                                     "tags": tags}, actor,
                              lambda log: len(log.versions) + 1)
@@ -451,6 +457,24 @@ class Store:
         older than the last one this client accepted for ``name`` raises
         :class:`VerificationError` unless ``allow_rollback=True``.
         """
+        limits = load_options.pop("limits", None) or self.limits
+        number, buffer = self._fetch(name, version, tag, policy, allow_rollback, limits)
+        model = _api.loads(buffer, policy=policy, limits=limits, **load_options)
+        self._accept(name, number)
+        return model
+
+    def fetch(self, name: str, version: int | None = None, *, tag: str | None = None,
+              policy: Policy | None = None, allow_rollback: bool = False) -> bytes:
+        """The file of a version, checked like :meth:`pull` checks it (log, digest, rollback,
+        and with a ``policy`` its signatures and section digests) but not loaded."""
+        number, buffer = self._fetch(name, version, tag, policy, allow_rollback, self.limits)
+        if policy is not None:
+            signing.verify_container(_container.parse(memoryview(buffer), self.limits), policy)
+        self._accept(name, number)
+        return bytes(buffer)
+
+    def _fetch(self, name: str, version: int | None, tag: str | None, policy: Policy | None,
+               allow_rollback: bool, limits: _limits.Limits) -> tuple[int, Any]:
         number = self.resolve(name, version, tag=tag)
         accepted = self._state.get(self.location, name).get("version", 0)
         if number < accepted and not allow_rollback:
@@ -459,13 +483,12 @@ class Store:
                 "client already accepted (pass allow_rollback=True to roll back)")
         entry = self._logs[name].versions[number]
         assert entry.blob is not None and entry.size is not None
-        limits = load_options.pop("limits", None) or self.limits
-        buffer = self._blob(entry.blob, entry.size, policy, limits)
-        model = _api.loads(buffer, policy=policy, limits=limits, **load_options)
-        if number > accepted:
+        return number, self._blob(entry.blob, entry.size, policy, limits)
+
+    def _accept(self, name: str, number: int) -> None:
+        if number > self._state.get(self.location, name).get("version", 0):
             self._state.update(self.location, name, version=number)
         self._remember_head(name, self._logs[name])
-        return model
 
     def _blob(self, digest: bytes, size: int, policy: Policy | None,
               limits: _limits.Limits) -> Any:
@@ -480,7 +503,7 @@ class Store:
                 buffer = _io.read_buffer(path, use_mmap=True, limits=limits)
             else:
                 buffer = _remote.fetch(self.backend, key, policy=policy, limits=limits,
-                                       size=size)
+                                       size=size, progress=self.progress)
         if len(buffer) != size or hashlib.sha256(buffer).digest() != digest:
             raise VerificationError("the stored file does not match the digest its log entry "
                                     "records")
