@@ -54,8 +54,8 @@ _CHILD = textwrap.dedent("""
                     return int(line.split()[1])
         raise RuntimeError("no VmHWM")
 
-    for path in json.loads(sys.argv[2]):  # warm up: imports and first-use caches
-        paramseal.load(path)
+    for path, vector in json.loads(sys.argv[2]):  # warm up: imports and first-use caches
+        paramseal.load(path, **vector_options(vector))
     for line in open(sys.argv[1]):
         name, path, kwargs = json.loads(line)
         if "vector" in kwargs:
@@ -272,7 +272,8 @@ def measured(tmp_path_factory: Any) -> dict[str, Any]:
         lines.append(json.dumps([build.__name__, str(target), kwargs]))
         del data
     (folder / "cases.jsonl").write_text("\n".join(lines) + "\n")
-    warm = json.dumps([str(folder / p.name) for p in VECTORS if f"vector:{p.name}" in SUCCESS])
+    warm = json.dumps([[str(folder / p.name), str(p)] for p in VECTORS
+                       if f"vector:{p.name}" in SUCCESS])
     proc = subprocess.run([sys.executable, "-c", _CHILD, str(folder / "cases.jsonl"), warm,
                            str(Path(__file__).parent)],
                           capture_output=True, text=True, timeout=600,

@@ -1076,6 +1076,8 @@ vector("schema_values_reserved_byte", "SchemaError",
     lambda: tk.pack(with_root(None, []),
                     schema_bytes=b"\x82\xa4root\x93\x01\x02\xc1\xa7version\x01"))
 
+import trust_vectors  # noqa: E402, F401  (§3.3-§3.5: signatures, policies, encryption)
+
 
 def main() -> int:
     check = "--check" in sys.argv
