@@ -62,10 +62,6 @@ NOT_FROM_VECTORS: dict[tuple[str, str], str] = {
     ("_canonical.py", 'raise SchemaError(f"{what}: value cannot be re-encoded ({exc})", '
                       'path="$") from exc'):
         "same branch as above",
-    ("_container.py", 'raise ContainerError(f"section {section.name!r} does not match its '
-                      'digest")'):
-        "only with check_digests=True or a policy: a vector cannot ask for that (the format "
-        "has only expect: and comment:), and without it a bad digest loads",
     ("_header.py", "for section in self.sections:"):
         "Header.section(name): an accessor nothing calls (no caller in src/ or tests/)",
     ("_header.py", "if section.name == name:"): "Header.section, above",

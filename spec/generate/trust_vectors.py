@@ -437,6 +437,12 @@ vector("encryption_inner_bad_magic", "ContainerError",
        identity="carol")(lambda: outer(tr.to_carol(b"\x80\x05\x95" + bytes(40))))
 
 
+def _outer_minor_1() -> bytes:
+    data = bytearray(outer(tr.to_carol(inner())))
+    data[10] = 1  # the prelude is not signed: this file is unsigned anyway
+    return bytes(data)
+
+
 def _inner_minor(minor: int) -> Callable[[], bytes]:
     def make() -> bytes:
         data = bytearray(inner())
@@ -445,6 +451,23 @@ def _inner_minor(minor: int) -> Callable[[], bytes]:
     return make
 
 
+vector("encryption_outer_minor_1", "ContainerError",
+       "§3.5 the outer file of an encrypted one is format 1.0: its one section is ciphertext",
+       identity="carol")(lambda: _outer_minor_1())
+vector("encryption_outer_annotations", "SchemaError",
+       "§3.5 the outer header says nothing about the model: no annotations",
+       identity="carol")(lambda: outer(tr.to_carol(inner()), annotations={"team": "x"}))
+vector("encryption_outer_signers", "SchemaError",
+       "§3.2 signers are named in the inner header only, never in the outer one",
+       identity="carol")(lambda: outer(tr.to_carol(inner()), signers=[b"\x01" * 32]))
+vector("encryption_inner_digest_mismatch", "ContainerError",
+       "§3.5 the inner file's sections match its digests (checked under a policy): a "
+       "mismatch is a malformed inner file", policy=TRUST_ALICE, identity="carol")(
+    lambda: outer(tr.to_carol(flip(inner(signers=[tr.ALICE]))), tr.ALICE))
+vector("signature_file_names_signers", "ContainerError",
+       "§3.5 a signed file that is not encrypted does not name intended signers (only the "
+       "unsigned inner file of an encrypted one does)", policy=TRUST_ALICE)(
+    lambda: tk.pack(tr.sign(plain(signers=[tr.ALICE.kid]), tr.ALICE)))
 vector("encryption_inner_minor_unknown", "UnsupportedVersionError",
        "§3.5 a reader applies §2.2 to the inner prelude: minor version 2", identity="carol")(
     _inner_minor(2))

@@ -15,7 +15,7 @@ from . import _age, _container, _digest, _io, _params, _remote, _versions, encry
 from . import limits as _limits
 from ._header import Header, Section, Signature
 from ._schema import Decoder, Encoder
-from .errors import VerificationError
+from .errors import ContainerError, VerificationError
 from .keys import PrivateKey
 from .policy import Policy, TrustedKey
 from .registry import Registry, default_registry
@@ -281,6 +281,12 @@ def _load_buffer(
 ) -> Any:
     # (2) The container: prelude, header, signature block, section layout (§2, §3).
     container = _container.parse(buffer, limits)
+    header = container.header
+    if header.encryption is None and header.signers is not None and container.signatures:
+        # signers belong to the inner file of an encrypted one, which is never signed itself
+        # (taken out raw, it loads unsigned): on a signed file they are claims nothing binds
+        raise ContainerError("a signed file that is not encrypted names intended signers "
+                             "(§3.5): only the inner file of an encrypted one does")
     # (3) Signatures and trust policy (§3.4), then every section's digest (§3.3), before
     #     anything below reads a section; without a policy the file is merely well formed.
     signers: tuple[TrustedKey, ...] = ()

@@ -107,6 +107,10 @@ def parse_head(buffer: memoryview, limits: _limits.Limits = _limits.DEFAULT, *,
         buffer[sig_start:sig_start + sig_len], max_signatures=limits.max_signatures
     )
     _check_zero(buffer, sig_start + sig_len, data_start)
+    if header.encryption is not None and minor != 0:
+        # its one section is ciphertext: the inner file carries the minor version (§3.5)
+        raise ContainerError(f"an encrypted file is format 1.0, this one says 1.{minor}",
+                             offset=10)
     return Head(minor, header_bytes, header, signatures, data_start)
 
 

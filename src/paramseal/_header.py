@@ -209,6 +209,16 @@ def parse_header(data: bytes | memoryview) -> Header:
             raise _fail("key IDs must be sorted and distinct", "$.signers")
         signers = tuple(signers)
 
+    annotations = _text_map(top["annotations"], "$.annotations")
+    if encryption is not None:
+        # the outer header is public and says nothing about the model (§3.5); signers name
+        # the outer file's signers inside the ciphertext, never beside it
+        if annotations:
+            raise _fail("an encrypted file's annotations are in its inner file",
+                        "$.annotations")
+        if signers is not None:
+            raise _fail("an encrypted file names its signers in its inner file", "$.signers")
+
     return Header(
         signers=signers,
         sections=tuple(sections),
@@ -218,7 +228,7 @@ def parse_header(data: bytes | memoryview) -> Header:
         expires=_optional_uint(top["expires"], "$.expires"),
         model=model,
         encryption=None if encryption is None else "age-v1",
-        annotations=_text_map(top["annotations"], "$.annotations"),
+        annotations=annotations,
     )
 
 
