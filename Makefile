@@ -55,6 +55,7 @@ bench-storage: $(BENCH_STAMP)
 	$(BIN)/python bench/compression.py
 	$(BIN)/python bench/age_throughput.py
 	$(BIN)/python bench/encrypted.py
+	$(BIN)/python bench/store.py
 
 # Coverage-guided fuzzing with atheris (fuzz/README.md): each harness for $(SECONDS) s, in
 # turn. Seed corpora are generated into fuzz/corpus/<harness>/ on first run; crashes, foreign

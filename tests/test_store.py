@@ -110,6 +110,22 @@ def test_pull_refuses_an_untrusted_signer(where: dict[str, Any], tmp_path: Path)
     assert len(store.verify_log("m", Policy.from_keys([MALLORY.public_key]))) == 1
 
 
+def test_a_tag_moved_by_an_untrusted_key_is_refused(where: dict[str, Any],
+                                                    tmp_path: Path) -> None:
+    """Anyone who can write to the store can append a signed entry; a policy decides whose
+    entries count. Mallory points prod back at an old (validly signed) version."""
+    store = _store(where, tmp_path)
+    store.push(_model(1.0), "m")
+    store.push(_model(0.5), "m", tags=["prod"])
+    _store(where, tmp_path, key=MALLORY, state="mallory.json").tag("m", 1, "prod")
+    fresh = _fresh(where, tmp_path)
+    with pytest.raises(errors.VerificationError, match="tagged 'prod' by a key the policy"):
+        fresh.pull("m", tag="prod", policy=TRUST_ALICE)
+    assert fresh.pull("m", 1, policy=TRUST_ALICE).C == 1.0  # by number: alice's push
+    both = Policy.from_keys([ALICE.public_key, MALLORY.public_key])
+    assert _fresh(where, tmp_path).pull("m", tag="prod", policy=both).C == 1.0
+
+
 def test_changes_need_a_key(where: dict[str, Any], tmp_path: Path) -> None:
     store = _store(where, tmp_path, key=None)
     with pytest.raises(ValueError, match="signed by their author"):

@@ -86,8 +86,14 @@ def test_store_transcript(setup: Path, capsys: pytest.CaptureFixture[str]) -> No
     rc, out, err = run("store", "verify-log", "st", "churn", "--trust", "alice.pub")
     assert rc == 1 and "signed by a key the policy does not trust" in err[0]
     rc, out, err = run("store", "pull", "st", "churn", "--trust", "alice.pub")
+    assert rc == 1 and err[0].startswith("paramseal: error: 'churn' version 3 was pushed by a "
+                                         "key the policy does not trust")
+    assert not Path("churn-v3.paramseal").exists()
+    # pushed by alice but signed by mallory: the file's own signature is refused
+    assert run("store", "push", "st", "churn", "evil.paramseal", "--key", "alice.key")[0] == 0
+    rc, out, err = run("store", "pull", "st", "churn", "--trust", "alice.pub")
     assert rc == 1 and err[0].startswith("paramseal: error: signature verification failed")
-    assert not Path("churn-v5.paramseal").exists()
+    assert not Path("churn-v4.paramseal").exists()
 
 
 def test_store_errors(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,5 +132,6 @@ def test_store_cli_on_s3_with_progress(s3: S3Server, setup: Path) -> None:
     assert Path(setup, "back.paramseal").read_bytes() == Path(setup, "big.paramseal").read_bytes()
     refused = paramseal_cli("store", "pull", location, "big", "--trust", "mallory.pub")
     assert refused.returncode == 1
-    assert refused.stderr.startswith("paramseal: error: signature verification failed")
+    assert refused.stderr.startswith("paramseal: error: 'big' version 1 was pushed by a key "
+                                     "the policy does not trust")
     assert "MB" not in refused.stderr  # refused before the body was transferred

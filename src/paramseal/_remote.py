@@ -9,8 +9,11 @@ the usual load procedure once they are here (§3.4).
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import json
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -62,7 +65,33 @@ def split(url: str, storage_options: Mapping[str, Any] | None = None
         folder += "/"
     if not name or not folder:
         raise ValueError(f"{url!r} does not name a file")
-    return _storage.open_backend(folder, storage_options=storage_options), _storage.check_key(name)
+    return _backend(folder, storage_options), _storage.check_key(name)
+
+
+#: Backends of recent folders: opening one builds an fsspec file system, and for s3:// a
+#: client session (~0.3 s), which loads of many files from one place should pay once.
+_BACKENDS: collections.OrderedDict[tuple[str, str], _storage.Backend] = collections.OrderedDict()
+_BACKENDS_LOCK = threading.Lock()
+_MAX_BACKENDS = 32
+
+
+def _backend(folder: str, storage_options: Mapping[str, Any] | None) -> _storage.Backend:
+    try:
+        options = json.dumps(storage_options or {}, sort_keys=True)
+    except TypeError:  # options that are objects (a session, a callback): not shareable
+        return _storage.open_backend(folder, storage_options=storage_options)
+    key = (folder, options)
+    with _BACKENDS_LOCK:
+        backend = _BACKENDS.get(key)
+        if backend is not None:
+            _BACKENDS.move_to_end(key)
+            return backend
+    backend = _storage.open_backend(folder, storage_options=storage_options)
+    with _BACKENDS_LOCK:
+        _BACKENDS[key] = backend
+        while len(_BACKENDS) > _MAX_BACKENDS:
+            _BACKENDS.popitem(last=False)
+    return backend
 
 
 def fetch(backend: _storage.Backend, key: str, *, policy: Policy | None,

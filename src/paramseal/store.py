@@ -163,6 +163,8 @@ class _Log:
     entries: list[LogEntry] = dataclasses.field(default_factory=list)
     versions: dict[int, LogEntry] = dataclasses.field(default_factory=dict)
     tags: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: The entry that last moved each tag: who is answerable for where it points.
+    tagged_by: dict[str, LogEntry] = dataclasses.field(default_factory=dict)
 
     @property
     def head(self) -> bytes:
@@ -179,6 +181,7 @@ class _Log:
             raise VerificationError(f"{where} tags version {entry.version}, which does not exist")
         for tag in entry.tags:
             self.tags[tag] = entry.version
+            self.tagged_by[tag] = entry
         self.entries.append(entry)
 
 
@@ -281,7 +284,8 @@ class Store:
                     f"{missing[0] if missing else 'none'})")
             if len(keys) < len(log.entries):
                 raise VerificationError(f"the log of {name!r} is shorter than when last read")
-            fresh = _Log(list(log.entries), dict(log.versions), dict(log.tags))
+            fresh = _Log(list(log.entries), dict(log.versions), dict(log.tags),
+                         dict(log.tagged_by))
             for seq in range(len(log.entries), len(keys)):
                 data = self.backend.read(keys[seq], limit=MAX_ENTRY_BYTES)
                 fresh.add(decode_entry(data, name=name, seq=seq, prev=fresh.head))
@@ -451,8 +455,10 @@ class Store:
              **load_options: Any) -> Any:
         """Load a version of ``name``: ``version``, the one ``tag`` points at, or the latest.
 
-        The log is verified first and the file must have the SHA-256 it records; then the file
-        is loaded with ``policy`` and ``load_options`` (``identities``, ``passphrase``,
+        The log is verified first and the file must have the SHA-256 it records; with a
+        ``policy``, the key that pushed the version (and, for a tag, the key that last moved
+        the tag) must be trusted too. Then the file is loaded with ``policy`` and
+        ``load_options`` (``identities``, ``passphrase``,
         ``strict_versions``, ``limits``...), a remote one signed part first (§10.1). A version
         older than the last one this client accepted for ``name`` raises
         :class:`VerificationError` unless ``allow_rollback=True``.
@@ -481,7 +487,18 @@ class Store:
             raise VerificationError(
                 f"{name!r} version {number} is older than version {accepted}, which this "
                 "client already accepted (pass allow_rollback=True to roll back)")
-        entry = self._logs[name].versions[number]
+        log = self._logs[name]
+        entry = log.versions[number]
+        if policy is not None:
+            # who pushed the version, and who pointed the tag at it, answer to the policy too
+            answerable = [entry] + ([log.tagged_by[tag]] if tag is not None else [])
+            for step in answerable:
+                trusted = policy.trusted(step.actor.kid)
+                if trusted is None or not trusted.valid_at(step.time):
+                    what = "pushed" if step.action == "push" else f"tagged {tag!r}"
+                    raise VerificationError(
+                        f"{name!r} version {number} was {what} by a key the policy does not "
+                        f"trust ({step.actor.key_id}, log entry {step.seq})")
         assert entry.blob is not None and entry.size is not None
         return number, self._blob(entry.blob, entry.size, policy, limits)
 
