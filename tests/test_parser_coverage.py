@@ -62,11 +62,6 @@ NOT_FROM_VECTORS: dict[tuple[str, str], str] = {
     ("_canonical.py", 'raise SchemaError(f"{what}: value cannot be re-encoded ({exc})", '
                       'path="$") from exc'):
         "same branch as above",
-    ("_header.py", "for section in self.sections:"):
-        "Header.section(name): an accessor nothing calls (no caller in src/ or tests/)",
-    ("_header.py", "if section.name == name:"): "Header.section, above",
-    ("_header.py", "return section"): "Header.section, above",
-    ("_header.py", "raise KeyError(name)"): "Header.section, above",
     ("_params.py", 'raise ArrayError(f"zstd frame gave {len(data)} bytes, expected '
                    '{expected} {where}")'):
         "zstandard already fails a frame whose content differs from its declared size "

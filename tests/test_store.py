@@ -468,6 +468,17 @@ def test_load_many_keeps_order(tmp_path: Path) -> None:
         paramseal.load_many([paths[0], bad], max_workers=2)
 
 
+def test_a_store_in_memory(tmp_path: Path) -> None:
+    """Any fsspec location works: memory:// (per process) with the same rules."""
+    where = {"location": f"memory://store-{uuid.uuid4().hex[:8]}", "storage_options": None}
+    store = _store(where, tmp_path)
+    assert store.push(_model(1.0), "m", tags=["prod"]) == 1
+    assert store.push(_model(0.5), "m") == 2
+    assert store.pull("m", tag="prod", policy=TRUST_ALICE, allow_rollback=True).C == 1.0
+    assert [e.action for e in _fresh(where, tmp_path).verify_log("m", TRUST_ALICE)] == [
+        "push", "push"]
+
+
 def test_forest_round_trip_through_the_store(where: dict[str, Any], tmp_path: Path) -> None:
     forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y)
     store = _store(where, tmp_path)

@@ -78,12 +78,6 @@ class Header:
         }
         return _canonical.encode(value)
 
-    def section(self, name: str) -> Section:
-        for section in self.sections:
-            if section.name == name:
-                return section
-        raise KeyError(name)
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Signature:
