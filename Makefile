@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 FUZZ_STAMP := $(VENV)/.installed-fuzz
 # seconds per harness for `make fuzz`; harnesses run one after the other
 SECONDS ?= 60
-FUZZ_HARNESSES := loads container header params verify decrypt
+FUZZ_HARNESSES := loads container header params verify decrypt log
 
 .PHONY: test demo bench bench-storage lint clean age fuzz fuzz-smoke
 

@@ -23,6 +23,7 @@ HARNESSES = {
     "loads": 100,
     "verify": 1000,
     "decrypt": 600,
+    "log": 1000,
 }
 
 

@@ -190,8 +190,9 @@ def test_log_detects_a_resigned_entry(where: dict[str, Any], tmp_path: Path) -> 
     store, keys = _three_entries(where, tmp_path)
     prev = decode_entry(store.backend.read(keys[0], limit=1 << 16), name="m", seq=0,
                         prev=bytes(32)).digest
-    forged = encode_entry({"action": "push", "blob": bytes(32), "model": "m", "prev": prev,
-                           "seq": 1, "size": 1, "tags": [], "time": 0, "version": 2}, MALLORY)
+    forged = encode_entry({"action": "push", "blob": bytes(32), "head": bytes(32), "model": "m",
+                           "prev": prev, "seq": 1, "size": 1, "tags": [], "time": 0,
+                           "version": 2}, MALLORY)
     _replace(store, keys[1], forged)
     with pytest.raises(errors.VerificationError, match="hash chain"):
         _fresh(where, tmp_path).verify_log("m")
@@ -218,14 +219,51 @@ def test_log_cut_short_is_refused_by_a_client_that_saw_it(where: dict[str, Any],
     assert len(_fresh(where, tmp_path).verify_log("m")) == 2  # undetectable without memory
 
 
+def test_log_length_is_bounded(where: dict[str, Any], tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import paramseal.store as store_module
+
+    store = _store(where, tmp_path)
+    store.push(_model(1.0), "m")
+    store.tag("m", 1, "a")
+    monkeypatch.setattr(store_module, "MAX_LOG_ENTRIES", 1)
+    with pytest.raises(errors.LimitError, match="log entries"):
+        _fresh(where, tmp_path).log("m")
+
+
 def test_pull_checks_the_blob_digest(where: dict[str, Any], tmp_path: Path) -> None:
     store = _store(where, tmp_path)
     store.push(_model(1.0), "m")
     blob = store.backend.list("blobs")[0]
     other = paramseal.dumps(_model(2.0), sign=ALICE)
     _replace(store, blob, other)
-    with pytest.raises(errors.VerificationError, match="digest"):
+    with pytest.raises(errors.VerificationError, match="not the one its log entry records"):
         _fresh(where, tmp_path).pull("m", policy=TRUST_ALICE)
+
+
+def test_pull_checks_every_byte_of_the_blob(where: dict[str, Any], tmp_path: Path) -> None:
+    """Same signed part, one tensor byte changed: the head digest matches, a section digest
+    does not; refused with and without a policy (the whole file is never hashed)."""
+    store = _store(where, tmp_path)
+    store.push(_model(1.0), "m")
+    blob = store.backend.list("blobs")[0]
+    data = bytearray(store.backend.read(blob, limit=1 << 20))
+    data[-3] ^= 0x10
+    _replace(store, blob, bytes(data))
+    for policy in (TRUST_ALICE, None):
+        with pytest.raises(errors.VerificationError, match="not the one its log entry"):
+            _fresh(where, tmp_path).pull("m", policy=policy)
+
+
+def test_a_taken_blob_name_with_other_bytes_fails_the_push(where: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    store = _store(where, tmp_path)
+    data = paramseal.dumps(_model(1.0), sign=ALICE)
+    squatted = f"blobs/sha256/{hashlib.sha256(data).hexdigest()}"
+    assert store.backend.create(squatted, b"not that file")
+    with pytest.raises(errors.StorageError, match="other bytes than its name says"):
+        store.push(data, "m")
+    assert store.versions("m") == []
 
 
 # ---------------------------------------------------------------- remote: kilobytes to refuse

@@ -280,7 +280,11 @@ def _load_buffer(
     strict_versions: bool,
     limits: _limits.Limits,
     registry: Registry | None,
+    digests_checked: bool = False,
 ) -> Any:
+    """The load procedure from step 2. ``digests_checked``: the caller has just checked the
+    sections of this immutable buffer against the header's digests (a store pull, §10.5), so
+    the policy step checks signatures and dates only."""
     # (2) The container: prelude, header, signature block, section layout (§2, §3).
     container = _container.parse(buffer, limits)
     header = container.header
@@ -293,8 +297,9 @@ def _load_buffer(
     #     anything below reads a section; without a policy the file is merely well formed.
     signers: tuple[TrustedKey, ...] = ()
     if policy is not None:
-        signers = signing.verify_container(container, policy)
-    elif check_digests:
+        signers = (signing.verify_head(container, policy) if digests_checked
+                   else signing.verify_container(container, policy))
+    elif check_digests and not digests_checked:
         _container.check_digests(container)
     # (4) An encrypted file (§3.5): decrypt the payload, parse the inner file from step 2 on,
     #     and bind the outer signers to the ones the encrypted content names.

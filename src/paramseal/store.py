@@ -42,11 +42,14 @@ TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 #: Bytes of one stored log entry: a few hundred in practice.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_TAGS = 64
+#: Entries of one log: far beyond any real history, and a bound on what a hostile store makes
+#: a client read.
+MAX_LOG_ENTRIES = 1_000_000
 #: Attempts at a log position before a push or tag gives up (each lost race is one attempt).
 MAX_ATTEMPTS = 64
 _ZERO = bytes(32)
-_ENTRY_FIELDS = {"push": {"action", "blob", "model", "prev", "seq", "size", "tags", "time",
-                          "version"},
+_ENTRY_FIELDS = {"push": {"action", "blob", "head", "model", "prev", "seq", "size", "tags",
+                          "time", "version"},
                  "tag": {"action", "model", "prev", "seq", "tags", "time", "version"}}
 
 
@@ -61,9 +64,12 @@ class LogEntry:
     tags: tuple[str, ...]
     time: int
     actor: PublicKey
-    #: push only: the SHA-256 and length of the model file.
+    #: push only: the SHA-256 and length of the model file, and the SHA-256 of its signed
+    #: part (the bytes before its data area), which with the header's section digests pins
+    #: the file without hashing it whole.
     blob: bytes | None
     size: int | None
+    head: bytes | None
     #: SHA-256 of the stored entry: the next entry's ``prev``.
     digest: bytes
 
@@ -145,14 +151,15 @@ def decode_entry(data: bytes, *, name: str, seq: int, prev: bytes) -> LogEntry:
     version, stamp = entry["version"], entry["time"]
     if type(version) is not int or version < 1 or type(stamp) is not int:
         raise VerificationError(f"{where} has an invalid version or time")
-    blob = size = None
+    blob = size = head = None
     if action == "push":
-        blob, size = entry["blob"], entry["size"]
-        if type(blob) is not bytes or len(blob) != 32 or type(size) is not int or size < 0:
+        blob, size, head = entry["blob"], entry["size"], entry["head"]
+        if (type(blob) is not bytes or len(blob) != 32 or type(head) is not bytes
+                or len(head) != 32 or type(size) is not int or size < 0):
             raise VerificationError(f"{where} has an invalid blob")
     elif not tags:
         raise VerificationError(f"{where} moves no tag")
-    return LogEntry(seq, action, name, version, tuple(tags), stamp, actor, blob, size,
+    return LogEntry(seq, action, name, version, tuple(tags), stamp, actor, blob, size, head,
                     hashlib.sha256(data).digest())
 
 
@@ -276,6 +283,7 @@ class Store:
         prefix = f"models/{name}/log"
         with _remote.storage_errors(self.backend.describe(prefix)):
             keys = self.backend.list(prefix)
+            _limits.check("log entries", len(keys), MAX_LOG_ENTRIES, where=f"of {name!r}")
             expected = [_log_key(name, i) for i in range(len(keys))]
             if keys != expected:
                 missing = sorted(set(expected) - set(keys))
@@ -398,19 +406,27 @@ class Store:
                 data = _io.read_bounded(f, self.limits.max_file_bytes)
         else:
             data = _api.dumps(model, sign=sign if sign is not None else actor, **dump_options)
-        # a store holds only files a reader accepts the layout of
-        _container.parse(memoryview(data), self.limits)
+        # a store holds only files a reader accepts the layout and digests of
+        _container.check_digests(_container.parse(memoryview(data), self.limits))
         digest = hashlib.sha256(data).digest()
+        head = hashlib.sha256(data[:_container.data_start(data)]).digest()
         blob_key = _blob_key(digest)
         with _remote.storage_errors(self.backend.describe(blob_key)):
+            created = False
             if not self.backend.exists(blob_key):
                 if self.progress is not None:
                     self.progress(0, len(data))
-                self.backend.create(blob_key, data)
+                created = self.backend.create(blob_key, data)
                 if self.progress is not None:
                     self.progress(len(data), len(data))
-        entry = self._append(name, {"action": "push", "blob": digest, "size": len(data),
-                                    "tags": tags}, actor,
+            if not created:
+                # names are create-only: whoever wrote this one first decided its bytes
+                same_size = self.backend.size(blob_key) == len(data)
+                if not same_size or self.backend.read(blob_key, limit=len(data)) != data:
+                    raise StorageError(f"{self.backend.describe(blob_key)} exists with other "
+                                       "bytes than its name says: the store is damaged")
+        entry = self._append(name, {"action": "push", "blob": digest, "head": head,
+                                    "size": len(data), "tags": tags}, actor,
                              lambda log: len(log.versions) + 1)
         if self.cache is not None:
             self.cache.put(digest, data)
@@ -465,17 +481,24 @@ class Store:
         """
         limits = load_options.pop("limits", None) or self.limits
         number, buffer = self._fetch(name, version, tag, policy, allow_rollback, limits)
-        model = _api.loads(buffer, policy=policy, limits=limits, **load_options)
+        model = _api._load_buffer(
+            memoryview(buffer).cast("B"), policy=policy,
+            identities=load_options.pop("identities", None),
+            passphrase=load_options.pop("passphrase", None), writable=False,
+            check_digests=load_options.pop("check_digests", False),
+            strict_versions=load_options.pop("strict_versions", False), limits=limits,
+            registry=load_options.pop("registry", None), digests_checked=True,
+            **load_options)
         self._accept(name, number)
         return model
 
     def fetch(self, name: str, version: int | None = None, *, tag: str | None = None,
               policy: Policy | None = None, allow_rollback: bool = False) -> bytes:
-        """The file of a version, checked like :meth:`pull` checks it (log, digest, rollback,
-        and with a ``policy`` its signatures and section digests) but not loaded."""
+        """The file of a version, checked like :meth:`pull` checks it (log, file, rollback,
+        and with a ``policy`` its signatures) but not loaded."""
         number, buffer = self._fetch(name, version, tag, policy, allow_rollback, self.limits)
         if policy is not None:
-            signing.verify_container(_container.parse(memoryview(buffer), self.limits), policy)
+            signing.verify_head(_container.parse(memoryview(buffer), self.limits), policy)
         self._accept(name, number)
         return bytes(buffer)
 
@@ -499,35 +522,54 @@ class Store:
                     raise VerificationError(
                         f"{name!r} version {number} was {what} by a key the policy does not "
                         f"trust ({step.actor.key_id}, log entry {step.seq})")
-        assert entry.blob is not None and entry.size is not None
-        return number, self._blob(entry.blob, entry.size, policy, limits)
+        return number, self._blob(entry, policy, limits)
 
     def _accept(self, name: str, number: int) -> None:
         if number > self._state.get(self.location, name).get("version", 0):
             self._state.update(self.location, name, version=number)
         self._remember_head(name, self._logs[name])
 
-    def _blob(self, digest: bytes, size: int, policy: Policy | None,
-              limits: _limits.Limits) -> Any:
+    def _blob(self, entry: LogEntry, policy: Policy | None, limits: _limits.Limits) -> Any:
+        """The pushed file of ``entry``, checked to be that file (§10.5): its length, the
+        SHA-256 of its signed part and every section against the header's digests (in
+        parallel; with the zero padding the layout check requires, that is every byte).
+        Bytes kept in the memory cache were checked when they were put there."""
+        assert entry.blob is not None and entry.size is not None and entry.head is not None
         if self.cache is not None:
-            cached = self.cache.get(digest)
-            if cached is not None:
+            cached = self.cache.get(entry.blob)
+            if cached is not None and self._is_pushed_file(cached, entry, limits,
+                                                           sections=False):
                 return cached
-        key = _blob_key(digest)
+        key = _blob_key(entry.blob)
         with _remote.storage_errors(self.backend.describe(key)):
             path = self.backend.local_path(key)
             if path is not None:
                 buffer = _io.read_buffer(path, use_mmap=True, limits=limits)
             else:
                 buffer = _remote.fetch(self.backend, key, policy=policy, limits=limits,
-                                       size=size, progress=self.progress)
-        if len(buffer) != size or hashlib.sha256(buffer).digest() != digest:
-            raise VerificationError("the stored file does not match the digest its log entry "
-                                    "records")
+                                       size=entry.size, progress=self.progress)
+        if not self._is_pushed_file(buffer, entry, limits, sections=True):
+            raise VerificationError("the stored file is not the one its log entry records")
         if self.cache is not None:
-            self.cache.put(digest, buffer, disk=path is None)
-            return self.cache.get(digest) or buffer
+            self.cache.put(entry.blob, buffer, disk=path is None)
+            return self.cache.get(entry.blob) or buffer
         return buffer
+
+    @staticmethod
+    def _is_pushed_file(buffer: Any, entry: LogEntry, limits: _limits.Limits, *,
+                        sections: bool) -> bool:
+        view = memoryview(buffer).cast("B")
+        if len(view) != entry.size or len(view) < _container.PRELUDE.size:
+            return False
+        start = _container.data_start(view)
+        if start > len(view) or hashlib.sha256(view[:start]).digest() != entry.head:
+            return False
+        if sections:
+            try:
+                _container.check_digests(_container.parse(view, limits))
+            except ParamsealError:
+                return False
+        return True
 
 
 __all__ = ["LOG_TYPE", "LogEntry", "Store", "Version", "decode_entry", "default_state_path",
