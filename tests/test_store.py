@@ -331,6 +331,19 @@ def test_policy_refusal_costs_kilobytes_on_s3(s3: S3Server, tmp_path: Path,
     assert sum(seen) == paramseal.inspect(url, storage_options=s3.storage_options).file_size
 
 
+def test_an_announced_size_is_not_allocated_up_front() -> None:
+    """A store entry (or a server) that claims 10 GB for a 1 KB object: the read fails on the
+    missing bytes; nothing is allocated for the claim."""
+    from paramseal import _remote
+    from paramseal.limits import DEFAULT
+
+    url = f"memory://paramseal-{uuid.uuid4().hex[:8]}/m.paramseal"
+    paramseal.dump(_model(1.0), url)
+    backend, key = _remote.split(url)
+    with pytest.raises(errors.ContainerError):
+        _remote.fetch(backend, key, policy=None, limits=DEFAULT, size=10**10)
+
+
 def test_dump_load_inspect_urls(s3: S3Server) -> None:
     model = _model(1.0)
     for url, options in ((s3.url(f"u-{uuid.uuid4().hex[:8]}.paramseal"), s3.storage_options),

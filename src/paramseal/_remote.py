@@ -118,16 +118,14 @@ def fetch(backend: _storage.Backend, key: str, *, policy: Policy | None,
         head = _container.parse_head(memoryview(first), limits, size=size)
         if policy is not None:
             signing.verify_head(head, policy)
-        buffer = bytearray(size)
-        buffer[:len(first)] = first
-        done = len(first)
-        while done < size:
-            end = min(size, done + CHUNK)
-            piece = backend.read_range(key, done, end)
-            buffer[done:end] = piece
-            done = end
+        # grown as bytes arrive, not allocated from the announced size: a server that
+        # announces more than it holds costs what it sends, not what it claims
+        buffer = bytearray(first)
+        while len(buffer) < size:
+            end = min(size, len(buffer) + CHUNK)
+            buffer += backend.read_range(key, len(buffer), end)
             if progress is not None:
-                progress(done, size)
+                progress(len(buffer), size)
     return memoryview(buffer)
 
 
