@@ -184,6 +184,17 @@ def test_log_detects_an_altered_entry(where: dict[str, Any], tmp_path: Path) -> 
         _fresh(where, tmp_path).verify_log("m")
 
 
+def test_verify_log_rereads_what_this_client_read_before(where: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    store, keys = _three_entries(where, tmp_path)  # this store object has read the log
+    data = bytearray(store.backend.read(keys[0], limit=1 << 16))
+    data[-70] ^= 1
+    _replace(store, keys[0], bytes(data))
+    assert len(store.log("m")) == 3  # incremental: nothing new to read
+    with pytest.raises(errors.VerificationError):
+        store.verify_log("m")
+
+
 def test_log_detects_a_resigned_entry(where: dict[str, Any], tmp_path: Path) -> None:
     """An attacker with a key of their own rewrites entry 1 (another blob): the signature
     holds, the chain breaks at entry 2."""

@@ -325,8 +325,12 @@ class Store:
         return list(log.entries)
 
     def verify_log(self, name: str, policy: Policy | None = None) -> list[LogEntry]:
-        """:meth:`log`, and with a ``policy`` every entry's actor must be a key it trusts at
-        the entry's time (not revoked). Raises :class:`VerificationError` otherwise."""
+        """:meth:`log` read again from its first entry (other reads only add the entries after
+        those this client verified), and with a ``policy`` every entry's actor must be a key it
+        trusts at the entry's time (not revoked). Raises :class:`VerificationError`
+        otherwise."""
+        with self._lock:
+            self._logs.pop(_check_name(name), None)
         entries = self.log(name)
         if policy is not None:
             for entry in entries:
