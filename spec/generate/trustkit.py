@@ -191,7 +191,7 @@ def b64(data: bytes) -> bytes:
     return base64.b64encode(data).rstrip(b"=")
 
 
-def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+def hkdf(ikm: bytes, salt: bytes | None, info: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt, info).derive(ikm)
 
 
@@ -216,7 +216,7 @@ def x25519_stanza(recipient: bytes, *, file_key: bytes = FILE_KEY,
     secret = x25519.X25519PrivateKey.from_private_bytes(ephemeral)
     real = secret.public_key().public_bytes_raw()
     shared = secret.exchange(x25519.X25519PublicKey.from_public_bytes(recipient))
-    key = _hkdf(shared, real + recipient, b"age-encryption.org/v1/X25519")
+    key = hkdf(shared, real + recipient, b"age-encryption.org/v1/X25519")
     return stanza([b"X25519", b64(real if share is None else share)], _wrap(key, file_key))
 
 
@@ -237,7 +237,7 @@ def age_header(stanzas: Sequence[bytes], *, file_key: bytes = FILE_KEY,
                flip_mac: bool = False) -> bytes:
     """Version line, stanzas, ``--- <HMAC-SHA-256 under HKDF(file key, "header")>``."""
     head = VERSION_LINE + b"".join(stanzas) + b"---"
-    mac = hmac.new(_hkdf(file_key, b"", b"header"), head, "sha256").digest()
+    mac = hmac.new(hkdf(file_key, b"", b"header"), head, "sha256").digest()
     if flip_mac:
         mac = bytes([mac[0] ^ 1]) + mac[1:]
     return head + b" " + b64(mac) + b"\n"
@@ -250,7 +250,7 @@ def stream(plaintext: bytes, *, file_key: bytes = FILE_KEY, nonce: bytes = NONCE
     nonce ``11-byte big-endian counter || last flag``. ``last_flags`` overrides each chunk's
     flag; ``extra_empty_final`` appends an empty chunk flagged last (the rest then unflagged).
     """
-    key = _hkdf(file_key, nonce, b"payload")
+    key = hkdf(file_key, nonce, b"payload")
     pieces = [plaintext[i:i + CHUNK] for i in range(0, len(plaintext), CHUNK)] or [b""]
     flags = list(last_flags) if last_flags is not None else [
         i == len(pieces) - 1 for i in range(len(pieces))]
